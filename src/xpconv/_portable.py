@@ -1,0 +1,104 @@
+"""The convolution written once, against the Array API standard.
+
+Names no framework. Uses only :data:`xpconv._core_api.CORE_FUNCTIONS` on ``xp``, plain
+indexing (basic slices with steps) and ``+``; never writes in place, so it runs on
+immutable arrays (JAX), on tensors without item assignment (TensorFlow), under
+``jax.jit`` and ``tf.function``, and under every framework's autodiff.
+
+Formulation: blocked im2col. The padded input's ``kH·kW`` shifted, strided views are
+gathered for a block of output rows into columns of shape ``(N, G, C_in/G · kH·kW, rows·W')``
+and multiplied by the weight viewed as ``(G, C_out/G, C_in/G · kH·kW)`` in one batched
+matrix product per block. The block is sized so that the gathered columns stay under
+``scratch_elements``, which bounds temporary memory whatever the input size. A 1×1 kernel
+is a single matrix product over channels, with no gathering at all.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from ._spec import ConvPlan
+
+#: Upper bound on the elements of one block of gathered columns (32 MiB of float32).
+SCRATCH_ELEMENTS = 8 * 1024 * 1024
+
+
+def conv2d(xp: Any, x: Any, weight: Any, bias: Any, plan: ConvPlan, *, scratch_elements: int = SCRATCH_ELEMENTS) -> Any:
+    """Cross-correlate ``x`` with ``weight`` as ``plan`` says; arrays share one dtype.
+
+    ``x`` is in the caller's layout and batchedness; so is the result. Half-precision
+    inputs are computed in float32 and rounded once at the end.
+    """
+    dtype = x.dtype
+    widen = xp.isdtype(dtype, "real floating") and dtype not in (xp.float32, xp.float64)
+    if widen:
+        x, weight = xp.astype(x, xp.float32), xp.astype(weight, xp.float32)
+        bias = None if bias is None else xp.astype(bias, xp.float32)
+    if not plan.batched:
+        x = xp.reshape(x, (1, *x.shape))
+    if plan.data_format == "NHWC":
+        x = xp.permute_dims(x, (0, 3, 1, 2))
+    y = _correlate(xp, _pad(xp, x, plan.padding), weight, plan, scratch_elements)
+    if bias is not None:
+        y = y + xp.reshape(bias, (1, plan.out_channels, 1, 1))
+    if plan.data_format == "NHWC":
+        y = xp.permute_dims(y, (0, 2, 3, 1))
+    if not plan.batched:
+        y = xp.reshape(y, y.shape[1:])
+    return xp.astype(y, dtype) if widen else y
+
+
+def _zeros(xp: Any, x: Any, axis: int, size: int) -> Any:
+    """Zeros shaped like ``x`` but ``size`` long on ``axis``: same dtype and device, no device query."""
+    edge = x[:, :, :1, :] if axis == 2 else x[:, :, :, :1]
+    shape = list(x.shape)
+    shape[axis] = size
+    return xp.broadcast_to(xp.zeros_like(edge), tuple(shape))
+
+
+def _pad(xp: Any, x: Any, padding: tuple[tuple[int, int], tuple[int, int]]) -> Any:
+    """Zero-pad an NCHW array (the standard has no ``pad``): concatenations along H, then W."""
+    for axis, (before, after) in ((2, padding[0]), (3, padding[1])):
+        if before or after:
+            parts = [x]
+            if before:
+                parts.insert(0, _zeros(xp, x, axis, before))
+            if after:
+                parts.append(_zeros(xp, x, axis, after))
+            x = xp.concat(parts, axis=axis)
+    return x
+
+
+def _correlate(xp: Any, x: Any, weight: Any, plan: ConvPlan, scratch_elements: int) -> Any:
+    """Valid cross-correlation of a padded NCHW ``x``; returns ``(N, C_out, H', W')``."""
+    n, c_in = x.shape[0], x.shape[1]
+    groups, c_out = plan.groups, plan.out_channels
+    c_group = c_in // groups
+    (kh, kw), (sh, sw), (dh, dw) = plan.kernel_hw, plan.stride, plan.dilation
+    ho, wo = plan.out_hw
+    taps = kh * kw
+    w = xp.reshape(weight, (groups, c_out // groups, c_group * taps))
+    if taps == 1:
+        cols = x[:, :, : (ho - 1) * sh + 1 : sh, : (wo - 1) * sw + 1 : sw]
+        y = xp.matmul(w, xp.reshape(cols, (n, groups, c_group, ho * wo)))
+        return xp.reshape(y, (n, c_out, ho, wo))
+    rows = max(1, min(ho, scratch_elements // max(1, n * c_in * taps * wo)))
+    blocks = []
+    for r0 in range(0, ho, rows):
+        r = min(rows, ho - r0)
+        shifted = [
+            xp.reshape(
+                x[
+                    :,
+                    :,
+                    r0 * sh + i * dh : r0 * sh + i * dh + (r - 1) * sh + 1 : sh,
+                    j * dw : j * dw + (wo - 1) * sw + 1 : sw,
+                ],
+                (n, groups, c_group, 1, r * wo),
+            )
+            for i in range(kh)
+            for j in range(kw)
+        ]
+        cols = xp.reshape(xp.concat(shifted, axis=3), (n, groups, c_group * taps, r * wo))
+        blocks.append(xp.reshape(xp.matmul(w, cols), (n, c_out, r, wo)))
+    return blocks[0] if len(blocks) == 1 else xp.concat(blocks, axis=2)

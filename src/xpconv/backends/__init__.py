@@ -1,0 +1,42 @@
+"""The backend registry: which array library a call's arrays belong to.
+
+Backends are consulted in order; each is asked only when its library is already in
+``sys.modules``, so xpconv never imports a framework by itself. The answer is cached
+per array type. Register your own with :func:`register_backend`.
+"""
+
+from ._base import Backend
+from ._registry import (
+    available_backends,
+    backend_for,
+    get_backend,
+    register_backend,
+    registered_backends,
+    resolve,
+)
+from .array_api_strict import ArrayApiStrictBackend
+from .generic import GenericArrayApiBackend
+from .jax import JaxBackend
+from .numpy import NumpyBackend
+from .tensorflow import TensorflowBackend
+from .torch import TorchBackend
+
+for _backend in (
+    NumpyBackend(),
+    TorchBackend(),
+    JaxBackend(),
+    TensorflowBackend(),
+    ArrayApiStrictBackend(),
+    GenericArrayApiBackend(),
+):
+    register_backend(_backend)
+
+__all__ = [
+    "Backend",
+    "available_backends",
+    "backend_for",
+    "get_backend",
+    "register_backend",
+    "registered_backends",
+    "resolve",
+]

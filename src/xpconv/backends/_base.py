@@ -1,0 +1,91 @@
+"""The interface every backend adapter implements."""
+
+from __future__ import annotations
+
+import sys
+from typing import TYPE_CHECKING, Any, ClassVar
+
+if TYPE_CHECKING:
+    from types import ModuleType
+
+    import numpy as np
+
+    from .._spec import ConvPlan
+
+
+class Backend:
+    """One array library, as xpconv sees it.
+
+    Subclasses set :attr:`name` and :attr:`module` and implement :meth:`matches` and
+    :meth:`namespace`; those with a native convolution also set :attr:`has_native`
+    and implement :meth:`native_conv2d` and :meth:`native_supports`.
+
+    A backend is consulted only when :attr:`module` is already in ``sys.modules``:
+    xpconv never imports a framework the caller has not imported.
+    """
+
+    name: ClassVar[str]
+    #: Top-level module that must already be imported for this backend to be consulted.
+    module: ClassVar[str]
+    #: Distribution name, for version reports.
+    distribution: ClassVar[str] = ""
+    has_native: ClassVar[bool] = False
+
+    @property
+    def framework(self) -> ModuleType:
+        return sys.modules[self.module]
+
+    def is_loaded(self) -> bool:
+        return self.module in sys.modules
+
+    def matches(self, x: object) -> bool:
+        """Whether ``x`` is an array of this library (called only when loaded)."""
+        raise NotImplementedError
+
+    def namespace(self, x: Any) -> Any:
+        """The Array API namespace that the portable kernel uses for ``x``."""
+        raise NotImplementedError
+
+    def device(self, x: Any) -> Any:
+        """The device ``x`` lives on, or ``None`` where it cannot be known (tracers)."""
+        from array_api_compat import device
+
+        try:
+            return device(x)
+        except Exception:  # JAX tracers and the like have no concrete device
+            return None
+
+    def asarray_like(self, value: Any, like: Any) -> Any:
+        """``value`` (a Python list or scalar) as an array of this library, on ``like``'s device."""
+        if like is None:
+            return self.namespace(None).asarray(value)
+        return self.namespace(like).asarray(value, device=self.device(like))
+
+    def version(self) -> str:
+        return str(getattr(self.framework, "__version__", "unknown"))
+
+    def to_numpy(self, x: Any) -> np.ndarray:
+        """A NumPy copy of ``x`` (for reports and tests, never inside ``conv2d``)."""
+        import numpy as np
+
+        return np.asarray(x)
+
+    # -- native kernel -------------------------------------------------------------
+    def native_supports(self, dtype: Any) -> bool:
+        """Whether :meth:`native_conv2d` accepts ``dtype``."""
+        return False
+
+    def auto_conv2d(self, xp: Any, x: Any, weight: Any, bias: Any, plan: ConvPlan) -> Any:
+        """What ``method="auto"`` runs: the native kernel where it takes the dtype, else the portable one."""
+        if self.has_native and self.native_supports(x.dtype):
+            return self.native_conv2d(x, weight, bias, plan)
+        from .. import _portable
+
+        return _portable.conv2d(xp, x, weight, bias, plan)
+
+    def native_conv2d(self, x: Any, weight: Any, bias: Any, plan: ConvPlan) -> Any:
+        """The framework's own convolution, with xpconv's semantics."""
+        raise NotImplementedError(f"backend {self.name!r} has no native convolution")
+
+    def __repr__(self) -> str:
+        return f"<xpconv backend {self.name!r}>"

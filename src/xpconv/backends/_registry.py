@@ -1,0 +1,137 @@
+"""Which backend handles an array: a registry consulted in order, cached per type."""
+
+from __future__ import annotations
+
+import importlib.util
+import sys
+from typing import Any
+
+from ._base import Backend
+
+_BACKENDS: dict[str, Backend] = {}
+_BY_TYPE: dict[type, Backend] = {}
+_SEQUENCE_TYPES = (list, tuple, int, float)
+
+
+def register_backend(backend: Backend, *, replace: bool = False) -> Backend:
+    """Add ``backend`` to the registry, ahead of the generic Array API fallback.
+
+    Parameters
+    ----------
+    backend : Backend
+        An instance of a :class:`xpconv.backends.Backend` subclass.
+    replace : bool, optional
+        Allow replacing a backend registered under the same name.
+
+    Returns
+    -------
+    Backend
+        ``backend``, so that this can be used as a decorator on an instance factory.
+    """
+    if not isinstance(backend, Backend):
+        raise TypeError(
+            f"backend must be an instance of xpconv.backends.Backend. Received: {type(backend).__name__}"
+        )
+    if backend.name in _BACKENDS and not replace:
+        raise ValueError(
+            f"a backend named {backend.name!r} is already registered; pass replace=True to replace it"
+        )
+    items = [(k, v) for k, v in _BACKENDS.items() if k != backend.name]
+    generic = [(k, v) for k, v in items if k == "array_api"]
+    others = [(k, v) for k, v in items if k != "array_api"]
+    _BACKENDS.clear()
+    _BACKENDS.update(others + [(backend.name, backend)] + generic)
+    _BY_TYPE.clear()
+    return backend
+
+
+def get_backend(name: str) -> Backend:
+    """The registered backend called ``name``."""
+    try:
+        return _BACKENDS[name]
+    except KeyError:
+        raise ValueError(
+            f"backend must be one of {registered_backends()}. Received: backend={name!r}"
+        ) from None
+
+
+def registered_backends() -> list[str]:
+    """Names of the registered backends, in the order they are consulted."""
+    return list(_BACKENDS)
+
+
+def available_backends() -> dict[str, bool]:
+    """Each registered backend and whether its library is installed (nothing is imported)."""
+    return {
+        name: backend.module in sys.modules
+        or importlib.util.find_spec(backend.module) is not None
+        for name, backend in _BACKENDS.items()
+    }
+
+
+def backend_for(x: Any) -> Backend:
+    """The backend for one array; ``TypeError`` listing the registered ones if none fits."""
+    kind = type(x)
+    backend = _BY_TYPE.get(kind)
+    if backend is not None:
+        return backend
+    for candidate in _BACKENDS.values():
+        if candidate.is_loaded() and candidate.matches(x):
+            _BY_TYPE[kind] = candidate
+            return candidate
+    raise TypeError(
+        f"Unsupported array type {_type_name(x)}: expected an array of one of the registered "
+        f"backends {registered_backends()}, a Python list or a scalar"
+    )
+
+
+def _type_name(x: object) -> str:
+    kind = type(x)
+    return f"{kind.__module__}.{kind.__qualname__}"
+
+
+def resolve(named: dict[str, Any]) -> tuple[Backend, dict[str, Any]]:
+    """One backend for all the arrays of a call, with Python lists converted into it.
+
+    ``named`` maps argument names to values (``None`` values are passed through).
+    Lists and scalars join the framework of the other arrays; given alone they are NumPy.
+    Arrays of two frameworks, or on two devices, raise before any work.
+    """
+    found: dict[str, Backend] = {}
+    for name, value in named.items():
+        if value is not None and not isinstance(value, _SEQUENCE_TYPES):
+            found[name] = backend_for(value)
+    names = list(found)
+    for other in names[1:]:
+        if found[other] is not found[names[0]]:
+            first = names[0]
+            raise TypeError(
+                f"{first} and {other} must be arrays of the same library. Received: "
+                f"{first} of type {_type_name(named[first])} ({found[first].name}), "
+                f"{other} of type {_type_name(named[other])} ({found[other].name})"
+            )
+    if names:
+        backend = found[names[0]]
+        like = named[names[0]]
+    else:
+        import numpy  # noqa: F401  (lists alone are NumPy, the default backend)
+
+        backend, like = _BACKENDS["numpy"], None
+    converted = dict(named)
+    for name, value in named.items():
+        if isinstance(value, _SEQUENCE_TYPES):
+            converted[name] = backend.asarray_like(value, like)
+    _check_devices(backend, {n: converted[n] for n in names})
+    return backend, converted
+
+
+def _check_devices(backend: Backend, arrays: dict[str, Any]) -> None:
+    devices = {name: backend.device(a) for name, a in arrays.items()}
+    known = {n: d for n, d in devices.items() if d is not None}
+    names = list(known)
+    for other in names[1:]:
+        if known[other] != known[names[0]]:
+            raise ValueError(
+                f"{names[0]} and {other} must be on the same device. Received: "
+                f"{names[0]} on {known[names[0]]}, {other} on {known[other]}"
+            )

@@ -1,0 +1,53 @@
+"""JAX: native kernel ``jax.lax.conv_general_dilated``; works on tracers under ``jax.jit``."""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING, Any
+
+from ._base import Backend
+
+if TYPE_CHECKING:
+    from .._spec import ConvPlan
+
+
+class JaxBackend(Backend):
+    name = "jax"
+    module = "jax"
+    distribution = "jax"
+    has_native = True
+
+    def matches(self, x: object) -> bool:
+        return isinstance(x, self.framework.Array)  # tracers included
+
+    def namespace(self, x: Any) -> Any:
+        return self.framework.numpy
+
+    def device(self, x: Any) -> Any:
+        try:
+            devices = x.devices()
+        except Exception:  # a tracer under jit has no concrete device
+            return None
+        return next(iter(devices)) if len(devices) == 1 else frozenset(devices)
+
+    def native_supports(self, dtype: Any) -> bool:
+        jnp = self.framework.numpy
+        return jnp.issubdtype(dtype, jnp.floating) or jnp.issubdtype(dtype, jnp.integer)
+
+    def native_conv2d(self, x: Any, weight: Any, bias: Any, plan: ConvPlan) -> Any:
+        lax = self.framework.lax
+        layout = plan.data_format
+        if not plan.batched:
+            x = x[None]
+        y = lax.conv_general_dilated(
+            x,
+            weight,
+            window_strides=plan.stride,
+            padding=plan.padding,
+            rhs_dilation=plan.dilation,
+            dimension_numbers=(layout, "OIHW", layout),
+            feature_group_count=plan.groups,
+        )
+        if bias is not None:
+            shape = (1, -1, 1, 1) if layout == "NCHW" else (1, 1, 1, -1)
+            y = y + bias.reshape(shape)
+        return y if plan.batched else y[0]

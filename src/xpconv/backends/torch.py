@@ -1,0 +1,50 @@
+"""PyTorch: native kernel ``torch.nn.functional.conv2d``."""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING, Any
+
+from ._base import Backend
+
+if TYPE_CHECKING:
+    from .._spec import ConvPlan
+
+
+class TorchBackend(Backend):
+    name = "torch"
+    module = "torch"
+    distribution = "torch"
+    has_native = True
+
+    def matches(self, x: object) -> bool:
+        return isinstance(x, self.framework.Tensor)
+
+    def namespace(self, x: Any) -> Any:
+        import array_api_compat.torch
+
+        return array_api_compat.torch
+
+    def device(self, x: Any) -> Any:
+        return x.device
+
+    def to_numpy(self, x: Any) -> Any:
+        return x.detach().cpu().numpy()
+
+    def native_supports(self, dtype: Any) -> bool:
+        torch = self.framework
+        return dtype in (torch.float32, torch.float64, torch.float16, torch.bfloat16)
+
+    def native_conv2d(self, x: Any, weight: Any, bias: Any, plan: ConvPlan) -> Any:
+        functional = self.framework.nn.functional
+        if plan.data_format == "NHWC":  # a view; torch runs it as channels_last
+            x = x.permute(0, 3, 1, 2) if plan.batched else x.permute(2, 0, 1)
+        (top, bottom), (left, right) = plan.padding
+        if top == bottom and left == right:
+            padding: Any = (top, left)
+        else:
+            x = functional.pad(x, (left, right, top, bottom))
+            padding = 0
+        y = functional.conv2d(x, weight, bias, plan.stride, padding, plan.dilation, plan.groups)
+        if plan.data_format == "NHWC":
+            y = y.permute(0, 2, 3, 1) if plan.batched else y.permute(1, 2, 0)
+        return y
