@@ -1,0 +1,36 @@
+"""The one rule for how far a result may sit from the float64 oracle."""
+
+from __future__ import annotations
+
+import math
+
+import numpy as np
+
+#: Unit roundoff of each floating dtype, by name; integer results must be exact.
+EPS = {
+    "float16": 2.0**-10,
+    "bfloat16": 2.0**-7,
+    "float32": 2.0**-23,
+    "float64": 2.0**-52,
+}
+
+
+def dtype_name(dtype: object) -> str:
+    """``"float32"`` for ``torch.float32``, ``tf.float32``, ``np.float32``, ``jnp.float32``..."""
+    name = getattr(dtype, "name", None) or str(dtype)
+    return name.rsplit(".", 1)[-1]
+
+
+def allowed_error(dtype: object, reduction_length: int, magnitude: np.ndarray) -> np.ndarray:
+    """Largest acceptable ``|result - oracle|`` per element.
+
+    ``magnitude`` is ``conv(|x|, |w|) + |b|`` in float64 (see ``conv2d_oracle(absolute=True)``).
+    A sum of ``K`` rounded products drifts like ``sqrt(K)`` roundoffs of the magnitude
+    (we allow 8 of them, for blocked and Winograd-style summation orders), plus one
+    roundoff for the final rounding to ``dtype``. Integer dtypes: exact (0).
+    """
+    name = dtype_name(dtype)
+    if name not in EPS:
+        return np.zeros_like(magnitude)
+    eps = EPS[name]
+    return (8.0 * math.sqrt(reduction_length) + 1.0) * eps * magnitude

@@ -1,0 +1,110 @@
+"""The backend matrix, in one place.
+
+``fw`` runs a test on every selected backend (numpy, torch, jax, tensorflow,
+array_api_strict); ``native_fw`` on the selected ones that have a native convolution.
+``XPCONV_BACKENDS=torch,jax`` narrows the matrix; an unknown name, or a backend that is
+selected but not installed, stops the run with an error, never a skip.
+
+With ``XPCONV_REQUIRE_BACKENDS=numpy,torch,...`` the run fails unless every named backend
+passed tests and nothing at all was skipped (CI sets it).
+"""
+
+from __future__ import annotations
+
+import os
+from collections import Counter
+
+import pytest
+
+from frameworks import FRAMEWORKS
+
+ALL = tuple(FRAMEWORKS)
+
+
+def _names(variable: str, default: tuple[str, ...]) -> tuple[str, ...]:
+    raw = os.environ.get(variable, "")
+    names = tuple(n.strip() for n in raw.split(",") if n.strip()) or default
+    unknown = [n for n in names if n not in FRAMEWORKS]
+    if unknown:
+        raise pytest.UsageError(f"{variable} names unknown backends {unknown}; known: {list(ALL)}")
+    return names
+
+
+SELECTED = _names("XPCONV_BACKENDS", ALL)
+REQUIRED = _names("XPCONV_REQUIRE_BACKENDS", ()) if os.environ.get("XPCONV_REQUIRE_BACKENDS") else ()
+_OUTCOMES: dict[str, Counter] = {name: Counter() for name in ALL}
+_BACKEND_OF: dict[str, str] = {}
+
+
+def pytest_configure(config: pytest.Config) -> None:
+    config.addinivalue_line("markers", "needs(name): run only when backend `name` is selected (else deselected)")
+    for name in SELECTED:
+        try:
+            FRAMEWORKS[name].load()
+        except ImportError as error:
+            raise pytest.UsageError(
+                f"backend {name!r} is selected (XPCONV_BACKENDS={os.environ.get('XPCONV_BACKENDS', '<all>')}) "
+                f"but cannot be imported: {error}"
+            ) from error
+
+
+def framework(name: str):
+    """A selected backend's adapter, for tests that need one framework by name."""
+    return FRAMEWORKS[name] if name in SELECTED else None
+
+
+def pytest_generate_tests(metafunc: pytest.Metafunc) -> None:
+    for fixture, names in (
+        ("fw", SELECTED),
+        ("native_fw", tuple(n for n in SELECTED if FRAMEWORKS[n].has_native)),
+    ):
+        if fixture in metafunc.fixturenames:
+            params = [FRAMEWORKS[n] for n in names] or [None]  # None: deselected below, not skipped
+            metafunc.parametrize(fixture, params, ids=[str(p).lower() for p in params])
+
+
+def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
+    keep, drop = [], []
+    for item in items:
+        params = getattr(item, "callspec", None)
+        chosen = {k: v for k, v in (params.params.items() if params else ()) if k in ("fw", "native_fw")}
+        needs = [m.args[0] for m in item.iter_markers("needs")]
+        if any(v is None for v in chosen.values()) or any(n not in SELECTED for n in needs):
+            drop.append(item)
+            continue
+        for value in chosen.values():
+            _BACKEND_OF[item.nodeid] = value.name
+        keep.append(item)
+    if drop:
+        config.hook.pytest_deselected(items=drop)
+        items[:] = keep
+
+
+def pytest_runtest_logreport(report: pytest.TestReport) -> None:
+    name = _BACKEND_OF.get(report.nodeid)
+    if report.skipped:
+        _OUTCOMES[name or "(no backend)"] = _OUTCOMES.get(name or "(no backend)", Counter())
+        _OUTCOMES[name or "(no backend)"]["skipped"] += 1
+    elif name and report.when == "call":
+        _OUTCOMES[name][report.outcome] += 1
+
+
+def pytest_sessionfinish(session: pytest.Session, exitstatus: int) -> None:
+    if not REQUIRED:
+        return
+    missing = [n for n in REQUIRED if _OUTCOMES[n]["passed"] == 0]
+    skipped = {n: c["skipped"] for n, c in _OUTCOMES.items() if c["skipped"]}
+    if missing or skipped:
+        session.config._xpconv_problem = f"required backends without passing tests: {missing}; skips: {skipped}"
+        session.exitstatus = pytest.ExitCode.TESTS_FAILED
+
+
+def pytest_terminal_summary(terminalreporter, exitstatus: int, config: pytest.Config) -> None:
+    terminalreporter.section("xpconv backends")
+    for name, counts in _OUTCOMES.items():
+        if name in SELECTED or counts:
+            detail = ", ".join(f"{counts[k]} {k}" for k in ("passed", "failed", "skipped"))
+            terminalreporter.write_line(f"{name:>18}: {detail}")
+    problem = getattr(config, "_xpconv_problem", None)
+    if problem:
+        terminalreporter.write_line(f"FAILED backend requirement ({os.environ['XPCONV_REQUIRE_BACKENDS']}): {problem}", red=True)

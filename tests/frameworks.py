@@ -1,0 +1,192 @@
+"""How the tests talk to each framework: independent of xpconv.backends on purpose.
+
+Each adapter creates arrays from NumPy data, reads them back, names the framework's
+array type and dtypes, and runs the framework's *own* convolution as a reference.
+"""
+
+from __future__ import annotations
+
+import importlib
+from typing import Any
+
+import numpy as np
+
+from xpconv._oracle import conv2d_oracle
+
+
+class Framework:
+    name: str
+    module: str
+    has_native = True
+
+    def __init__(self) -> None:
+        self.m: Any = None
+
+    def load(self) -> None:
+        self.m = importlib.import_module(self.module)
+
+    def __repr__(self) -> str:
+        return self.name
+
+    # arrays -------------------------------------------------------------------------
+    def dtype(self, name: str) -> Any:
+        return getattr(self.m, name)
+
+    def asarray(self, a: Any, dtype: str | None = None) -> Any:
+        raise NotImplementedError
+
+    def to_numpy(self, t: Any) -> np.ndarray:
+        return np.asarray(t)
+
+    def is_array(self, t: Any) -> bool:
+        raise NotImplementedError
+
+    def device(self, t: Any) -> Any:
+        return None
+
+    def version(self) -> str:
+        return self.m.__version__
+
+    # references ---------------------------------------------------------------------
+    def reference_conv2d(self, x, w, b, *, stride, padding, dilation, groups) -> Any:
+        """The framework's own NCHW convolution with explicit ((t, b), (l, r)) padding."""
+        raise NotImplementedError
+
+
+def _dtype_of(a: np.ndarray, dtype: str | None) -> str:
+    return dtype or a.dtype.name
+
+
+class NumpyFramework(Framework):
+    name = module = "numpy"
+    has_native = False
+
+    def asarray(self, a, dtype=None):
+        return np.asarray(a, dtype=_dtype_of(np.asarray(a), dtype))
+
+    def is_array(self, t):
+        return isinstance(t, np.ndarray)
+
+    def device(self, t):
+        return "cpu"
+
+    def reference_conv2d(self, x, w, b, *, stride, padding, dilation, groups):
+        y = conv2d_oracle(x, w, b, stride=stride, padding=padding, dilation=dilation, groups=groups)
+        return y.astype(x.dtype)
+
+
+class TorchFramework(Framework):
+    name = module = "torch"
+
+    def asarray(self, a, dtype=None):
+        a = np.asarray(a)
+        return self.m.tensor(a.astype(np.float64) if dtype == "bfloat16" else a, dtype=self.dtype(_dtype_of(a, dtype)))
+
+    def to_numpy(self, t):
+        t = t.detach()
+        return (t.float() if t.dtype == self.m.bfloat16 else t).cpu().numpy()
+
+    def is_array(self, t):
+        return isinstance(t, self.m.Tensor)
+
+    def device(self, t):
+        return t.device
+
+    def reference_conv2d(self, x, w, b, *, stride, padding, dilation, groups):
+        (pt, pb), (pl, pr) = padding
+        x = self.m.nn.functional.pad(x, (pl, pr, pt, pb))
+        return self.m.nn.functional.conv2d(x, w, b, stride, 0, dilation, groups)
+
+
+class JaxFramework(Framework):
+    name = module = "jax"
+
+    def load(self):
+        super().load()
+        self.m.config.update("jax_enable_x64", True)  # float64 must be float64
+        self.jnp = importlib.import_module("jax.numpy")
+
+    def dtype(self, name):
+        return getattr(self.jnp, name)
+
+    def asarray(self, a, dtype=None):
+        a = np.asarray(a)
+        return self.jnp.asarray(a, dtype=self.dtype(_dtype_of(a, dtype)))
+
+    def to_numpy(self, t):
+        if t.dtype == self.jnp.bfloat16:
+            t = t.astype(self.jnp.float32)
+        return np.asarray(t)
+
+    def is_array(self, t):
+        return isinstance(t, self.m.Array)
+
+    def device(self, t):
+        return next(iter(t.devices()))
+
+    def reference_conv2d(self, x, w, b, *, stride, padding, dilation, groups):
+        y = self.m.lax.conv_general_dilated(
+            x, w, stride, padding, rhs_dilation=dilation, feature_group_count=groups,
+            dimension_numbers=("NCHW", "OIHW", "NCHW"),
+        )
+        return y if b is None else y + b[None, :, None, None]
+
+
+class TensorflowFramework(Framework):
+    name = module = "tensorflow"
+
+    def asarray(self, a, dtype=None):
+        a = np.asarray(a)
+        return self.m.constant(a.astype(np.float64) if dtype == "bfloat16" else a, dtype=self.dtype(_dtype_of(a, dtype)))
+
+    def to_numpy(self, t):
+        if t.dtype == self.m.bfloat16:
+            t = self.m.cast(t, self.m.float32)
+        return t.numpy()
+
+    def is_array(self, t):
+        return isinstance(t, self.m.Tensor)
+
+    def device(self, t):
+        return t.device
+
+    def reference_conv2d(self, x, w, b, *, stride, padding, dilation, groups):
+        tf = self.m
+        (pt, pb), (pl, pr) = padding
+        y = tf.nn.conv2d(
+            tf.transpose(x, (0, 2, 3, 1)), tf.transpose(w, (2, 3, 1, 0)), stride,
+            [[0, 0], [pt, pb], [pl, pr], [0, 0]], dilations=dilation,
+        )
+        if b is not None:
+            y = tf.nn.bias_add(y, b)
+        return tf.transpose(y, (0, 3, 1, 2))
+
+
+class StrictFramework(Framework):
+    name = module = "array_api_strict"
+    has_native = False
+
+    def asarray(self, a, dtype=None):
+        a = np.asarray(a)
+        return self.m.asarray(a, dtype=self.dtype(_dtype_of(a, dtype)))
+
+    def to_numpy(self, t):
+        return np.from_dlpack(self.m.asarray(t, device=self.m.Device("CPU_DEVICE"), copy=True))
+
+    def is_array(self, t):
+        return isinstance(t, type(self.m.asarray(0)))
+
+    def device(self, t):
+        return t.device
+
+    def reference_conv2d(self, x, w, b, *, stride, padding, dilation, groups):
+        xn, wn = self.to_numpy(x), self.to_numpy(w)
+        bn = None if b is None else self.to_numpy(b)
+        y = conv2d_oracle(xn, wn, bn, stride=stride, padding=padding, dilation=dilation, groups=groups)
+        return self.asarray(y.astype(xn.dtype))
+
+
+FRAMEWORKS: dict[str, Framework] = {
+    f.name: f
+    for f in (NumpyFramework(), TorchFramework(), JaxFramework(), TensorflowFramework(), StrictFramework())
+}
