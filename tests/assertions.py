@@ -6,7 +6,8 @@ from typing import Any
 
 import numpy as np
 
-from xpconv._tolerance import allowed_error, dtype_name
+from xpconv._dtypes import dtype_name
+from xpconv._tolerance import allowed_error
 
 
 def assert_array(fw, result: Any, *, dtype: str, shape: tuple[int, ...], device: Any = None) -> None:

@@ -69,7 +69,8 @@ def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item
         params = getattr(item, "callspec", None)
         chosen = {k: v for k, v in (params.params.items() if params else ()) if k in ("fw", "native_fw")}
         needs = [m.args[0] for m in item.iter_markers("needs")]
-        if any(v is None for v in chosen.values()) or any(n not in SELECTED for n in needs):
+        empty = params is not None and "pair" in params.params and params.params["pair"] is None
+        if empty or any(v is None for v in chosen.values()) or any(n not in SELECTED for n in needs):
             drop.append(item)
             continue
         for value in chosen.values():

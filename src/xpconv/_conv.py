@@ -5,6 +5,7 @@ from __future__ import annotations
 from typing import TYPE_CHECKING, Any, Literal
 
 from . import _portable
+from ._dtypes import dtype_name
 from ._spec import ConvPlan, PaddingArg, make_options, make_plan
 from .backends import resolve
 
@@ -36,7 +37,7 @@ def check_dtypes(xp: Any, arrays: dict[str, Any]) -> None:
         if not ok:
             raise TypeError(
                 f"{name} must have a real floating-point or integer dtype. "
-                f"Received: {name} with dtype {a.dtype}"
+                f"Received: {name} with dtype {dtype_name(a.dtype)}"
             )
 
 
@@ -77,7 +78,7 @@ def prepare(
         if not backend.native_supports(x.dtype):
             raise ValueError(
                 f"method='native': the {backend.name} convolution does not support dtype "
-                f"{x.dtype}. Received: {x_name} with dtype {x.dtype}; use method='auto'"
+                f"{dtype_name(x.dtype)}. Received: {x_name} with dtype {dtype_name(x.dtype)}; use method='auto'"
             )
     return backend, xp, arrays, plan
 

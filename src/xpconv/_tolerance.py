@@ -6,6 +6,8 @@ import math
 
 import numpy as np
 
+from ._dtypes import dtype_name
+
 #: Unit roundoff of each floating dtype, by name; integer results must be exact.
 EPS = {
     "float16": 2.0**-10,
@@ -13,12 +15,6 @@ EPS = {
     "float32": 2.0**-23,
     "float64": 2.0**-52,
 }
-
-
-def dtype_name(dtype: object) -> str:
-    """``"float32"`` for ``torch.float32``, ``tf.float32``, ``np.float32``, ``jnp.float32``..."""
-    name = getattr(dtype, "name", None) or str(dtype)
-    return name.rsplit(".", 1)[-1]
 
 
 def allowed_error(dtype: object, reduction_length: int, magnitude: np.ndarray) -> np.ndarray:

@@ -57,9 +57,10 @@ class Backend:
 
     def asarray_like(self, value: Any, like: Any) -> Any:
         """``value`` (a Python list or scalar) as an array of this library, on ``like``'s device."""
+        xp = self.namespace(like)
         if like is None:
-            return self.namespace(None).asarray(value)
-        return self.namespace(like).asarray(value, device=self.device(like))
+            return xp.asarray(value)
+        return xp.asarray(value, device=self.device(like))
 
     def version(self) -> str:
         return str(getattr(self.framework, "__version__", "unknown"))

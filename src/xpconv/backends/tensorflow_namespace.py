@@ -52,7 +52,12 @@ def asarray(obj: Any, /, *, dtype: Any = None, device: Any = None, copy: Any = N
         if isinstance(obj, (tf.Tensor, tf.Variable)):
             out = tf.identity(obj) if copy else tf.convert_to_tensor(obj)
             return out if dtype is None else tf.cast(out, dtype)
-        return tf.convert_to_tensor(obj, dtype=dtype)
+        try:
+            return tf.convert_to_tensor(obj, dtype=dtype)
+        except (TypeError, ValueError):  # e.g. floats asked for as integers: convert, then cast
+            if dtype is None:
+                raise
+            return tf.cast(tf.convert_to_tensor(obj), dtype)
 
 
 def astype(x: tf.Tensor, dtype: Any, /, *, copy: Any = True, device: Any = None) -> tf.Tensor:
