@@ -75,6 +75,8 @@ def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item
             continue
         for value in chosen.values():
             _BACKEND_OF[item.nodeid] = value.name
+        if not chosen and needs:  # a test written for one framework counts for it
+            _BACKEND_OF[item.nodeid] = needs[0]
         keep.append(item)
     if drop:
         config.hook.pytest_deselected(items=drop)

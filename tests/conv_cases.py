@@ -1,0 +1,96 @@
+"""Shared pieces of the conv2d tests: random problems and their float64 expectations."""
+
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass, field
+
+import numpy as np
+
+from xpconv._oracle import conv2d_oracle
+
+
+def same_padding(n: int, k: int, s: int, d: int) -> tuple[int, int]:
+    """The issue's rule, written out again here so the tests do not trust xpconv's."""
+    total = max((math.ceil(n / s) - 1) * s + (k - 1) * d + 1 - n, 0)
+    return (total // 2, total - total // 2)
+
+
+def explicit_padding(padding, h, w, kernel, stride, dilation):
+    if padding == "valid":
+        return ((0, 0), (0, 0))
+    if padding == "same":
+        return tuple(same_padding(n, k, s, d) for n, k, s, d in zip((h, w), kernel, stride, dilation))
+    if isinstance(padding, int):
+        return ((padding, padding), (padding, padding))
+    if isinstance(padding[0], int):
+        return ((padding[0], padding[0]), (padding[1], padding[1]))
+    return tuple(tuple(p) for p in padding)
+
+
+@dataclass
+class Problem:
+    """One conv2d call in NCHW numbers, plus how the caller lays it out."""
+
+    x: np.ndarray  # (N, C_in, H, W), float64
+    w: np.ndarray  # (C_out, C_in/groups, kH, kW)
+    b: np.ndarray | None
+    options: dict = field(default_factory=dict)  # stride, padding, dilation, groups
+    batched: bool = True
+    data_format: str = "NCHW"
+
+    @property
+    def pads(self):
+        o = self.options
+        pair = lambda v: (v, v) if isinstance(v, int) else tuple(v)  # noqa: E731
+        return explicit_padding(
+            o.get("padding", 0), self.x.shape[2], self.x.shape[3], self.w.shape[2:],
+            pair(o.get("stride", 1)), pair(o.get("dilation", 1)),
+        )
+
+    @property
+    def reduction_length(self) -> int:
+        return int(np.prod(self.w.shape[1:]))
+
+    def oracle(self, absolute: bool = False) -> np.ndarray:
+        o = self.options
+        pair = lambda v: (v, v) if isinstance(v, int) else tuple(v)  # noqa: E731
+        y = conv2d_oracle(
+            self.x, self.w, self.b, stride=pair(o.get("stride", 1)), padding=self.pads,
+            dilation=pair(o.get("dilation", 1)), groups=o.get("groups", 1), absolute=absolute,
+        )
+        return self.to_layout(y)
+
+    def to_layout(self, y: np.ndarray) -> np.ndarray:
+        """An NCHW batched array in this problem's layout and batchedness."""
+        if self.data_format == "NHWC":
+            y = np.transpose(y, (0, 2, 3, 1))
+        return y if self.batched else y[0]
+
+    def arrays(self, fw, dtype: str):
+        """x, weight, bias as ``fw`` arrays of ``dtype`` in the caller's layout."""
+        b = None if self.b is None else fw.asarray(self.b.astype(np.float64), dtype)
+        return fw.asarray(self.to_layout(self.x), dtype), fw.asarray(self.w, dtype), b
+
+    def rounded(self, dtype: str) -> Problem:
+        """The same problem with inputs rounded to ``dtype`` (what the framework really sees)."""
+        if dtype == "bfloat16":
+            def cast(a):  # round to nearest even on the top 16 bits of float32
+                bits = a.astype(np.float32).view(np.uint32)
+                bits = (bits + 0x7FFF + ((bits >> 16) & 1)) & 0xFFFF0000
+                return bits.astype(np.uint32).view(np.float32).astype(np.float64)
+        else:
+            def cast(a):
+                return a.astype(dtype).astype(np.float64)
+        return Problem(cast(self.x), cast(self.w), None if self.b is None else cast(self.b),
+                       self.options, self.batched, self.data_format)
+
+
+def random_problem(rng: np.random.Generator, *, n=2, c_in=4, c_out=6, hw=(7, 8), kernel=(3, 3),
+                   bias=True, integers=False, **options) -> Problem:
+    groups = options.get("groups", 1)
+    draw = (lambda s: rng.integers(-4, 5, s).astype(np.float64)) if integers else rng.standard_normal
+    x = draw((n, c_in, *hw))
+    w = draw((c_out, c_in // groups, *kernel))
+    b = draw((c_out,)) if bias else None
+    return Problem(x, w, b, options)
