@@ -16,10 +16,11 @@ def _as_arrays(X: Any, K: Any) -> tuple[Any, Any, Any]:
 
 
 def _ndim(name: str, a: Any, ndim: int, shape_text: str) -> None:
-    if a.ndim != ndim:
+    shape = tuple(a.shape)
+    if len(shape) != ndim:
         raise ValueError(
             f"{name} must be a {ndim}-D array of shape {shape_text}. "
-            f"Received: {name} with shape {tuple(a.shape)} ({a.ndim}-D)"
+            f"Received: {name} with shape {shape} ({len(shape)}-D)"
         )
 
 

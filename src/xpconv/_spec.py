@@ -93,8 +93,8 @@ class ConvOptions:
 
 
 @functools.lru_cache(maxsize=1024)
-def _options_cached(stride, padding, dilation, groups, data_format) -> ConvOptions:
-    return _make_options(stride, padding, dilation, groups, data_format)
+def _options_cached(*key: object) -> ConvOptions:
+    return _make_options(*(_unkey(k) for k in key))
 
 
 def _make_options(stride, padding, dilation, groups, data_format) -> ConvOptions:
@@ -115,8 +115,16 @@ def _make_options(stride, padding, dilation, groups, data_format) -> ConvOptions
 
 
 def _hashable(value: object) -> object:
-    if isinstance(value, list):
-        return tuple(_hashable(v) for v in value)
+    """A cache key that keeps types apart (``True`` and ``1`` hash alike, but must not meet)."""
+    if isinstance(value, (list, tuple)):
+        return (type(value), tuple(_hashable(v) for v in value))
+    return (type(value), value)
+
+
+def _unkey(key: object) -> object:
+    kind, value = key  # type: ignore[misc]
+    if kind in (list, tuple):
+        return kind(_unkey(v) for v in value)
     return value
 
 
@@ -169,7 +177,7 @@ class ConvPlan:
 
 
 def _describe(shape: tuple[int, ...]) -> str:
-    return "(" + ", ".join(str(s) for s in shape) + ")"
+    return str(tuple(shape))
 
 
 @functools.lru_cache(maxsize=1024)
