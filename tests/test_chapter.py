@@ -4,11 +4,12 @@ from __future__ import annotations
 
 import numpy as np
 import pytest
-from assertions import assert_array, assert_close
-from chapter_data import CORR2D, K3, MULTI_IN, MULTI_OUT, K, X
 
 import xpconv
 from xpconv._oracle import conv2d_oracle
+
+from assertions import assert_array, assert_close
+from chapter_data import CORR2D, K3, MULTI_IN, MULTI_OUT, K, X
 
 EXACT_DTYPES = ["float32", "float64", "int32", "int64"]
 

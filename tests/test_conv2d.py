@@ -4,12 +4,13 @@ from __future__ import annotations
 
 import numpy as np
 import pytest
-from assertions import assert_array, assert_close
-from conv_cases import Problem, explicit_padding, random_problem
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 import xpconv
+
+from assertions import assert_array, assert_close
+from conv_cases import Problem, explicit_padding, random_problem
 
 
 def methods(fw):

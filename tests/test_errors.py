@@ -4,11 +4,12 @@ from __future__ import annotations
 
 import numpy as np
 import pytest
-from chapter_data import K3, K, X
-from conftest import SELECTED
-from frameworks import FRAMEWORKS
 
 import xpconv
+
+from chapter_data import K3, X
+from conftest import SELECTED
+from frameworks import FRAMEWORKS
 
 
 def f32(fw, a):

@@ -6,9 +6,10 @@ import itertools
 
 import numpy as np
 import pytest
-from frameworks import FRAMEWORKS
 
 from xpconv._core_api import CORE_DTYPES, CORE_FUNCTIONS
+
+from frameworks import FRAMEWORKS
 
 pytestmark = [pytest.mark.needs("tensorflow"), pytest.mark.needs("array_api_strict")]
 

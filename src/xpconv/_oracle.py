@@ -31,7 +31,7 @@ def conv2d_oracle(
     if absolute:
         x, w = np.abs(x), np.abs(w)
     x = np.pad(x, ((0, 0), (0, 0), padding[0], padding[1]))
-    n, c_in, h, wd = x.shape
+    n, _, h, wd = x.shape
     c_out, c_group, kh, kw = w.shape
     o_group = c_out // groups
     extent_h, extent_w = (kh - 1) * dilation[0] + 1, (kw - 1) * dilation[1] + 1

@@ -11,11 +11,11 @@ import functools
 import math
 import operator
 from dataclasses import dataclass
-from typing import Literal, Union
+from typing import Literal
 
 Pair = tuple[int, int]
 ExplicitPadding = tuple[Pair, Pair]
-PaddingArg = Union[str, int, tuple[int, int], tuple[tuple[int, int], tuple[int, int]]]
+PaddingArg = str | int | tuple[int, int] | tuple[tuple[int, int], tuple[int, int]]
 DataFormat = Literal["NCHW", "NHWC"]
 
 DATA_FORMATS = ("NCHW", "NHWC")

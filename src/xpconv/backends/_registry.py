@@ -40,7 +40,7 @@ def register_backend(backend: Backend, *, replace: bool = False) -> Backend:
     generic = [(k, v) for k, v in items if k == "array_api"]
     others = [(k, v) for k, v in items if k != "array_api"]
     _BACKENDS.clear()
-    _BACKENDS.update(others + [(backend.name, backend)] + generic)
+    _BACKENDS.update([*others, (backend.name, backend), *generic])
     _BY_TYPE.clear()
     return backend
 

@@ -23,7 +23,7 @@ import tensorflow as tf
 
 __array_api_version__ = "2024.12"
 
-bool = tf.bool  # noqa: A001  (the standard's name)
+bool = tf.bool
 int8, int16, int32, int64 = tf.int8, tf.int16, tf.int32, tf.int64
 uint8, uint16, uint32, uint64 = tf.uint8, tf.uint16, tf.uint32, tf.uint64
 float16, bfloat16, float32, float64 = tf.float16, tf.bfloat16, tf.float32, tf.float64

@@ -1,0 +1,73 @@
+"""One session per backend, one with all of them, plus compare, bench and lint.
+
+Framework versions come only from backends/*.txt. Environments are made with venv and
+pip (torch==2.13.0 resolves to a local CPU build with pip; uv would fetch CUDA wheels).
+"""
+
+from __future__ import annotations
+
+import nox
+
+nox.options.default_venv_backend = "venv"
+nox.options.sessions = ["lint", "tests-all", "compare"]
+
+# session suffix -> (XPCONV_BACKENDS name, requirement files beyond numpy's)
+BACKENDS = {
+    "numpy": ("numpy", []),
+    "torch": ("torch", ["torch.txt"]),
+    "jax": ("jax", ["jax.txt"]),
+    "tensorflow": ("tensorflow", ["tensorflow.txt"]),
+    "strict": ("array_api_strict", ["array-api-strict.txt"]),
+}
+ALL_FILES = [f for _, files in BACKENDS.values() for f in files]
+
+
+def install(session: nox.Session, *files: str) -> None:
+    requirements = ["numpy.txt", *files]
+    session.install(*(arg for f in requirements for arg in ("-r", f"backends/{f}")))
+    session.install("--no-deps", ".")
+
+
+def pytest(session: nox.Session, backends: str | None) -> None:
+    env = {"XPCONV_BACKENDS": backends} if backends else {}
+    session.run("python", "-m", "pytest", *(session.posargs or ["-q"]), env=env)
+
+
+def _backend_session(suffix: str, name: str, files: list[str]) -> None:
+    @nox.session(name=f"tests-{suffix}")
+    def tests(session: nox.Session) -> None:
+        install(session, "test.txt", *files)
+        pytest(session, name)
+
+    tests.__doc__ = f"The test matrix on {name} alone, installed with nothing but {name}."
+
+
+for _suffix, (_name, _files) in BACKENDS.items():
+    _backend_session(_suffix, _name, _files)
+
+
+@nox.session(name="tests-all")
+def tests_all(session: nox.Session) -> None:
+    """The whole matrix: every backend in one environment, compared with each other."""
+    install(session, "test.txt", *ALL_FILES)
+    pytest(session, None)
+
+
+@nox.session
+def compare(session: nox.Session) -> None:
+    """`xpconv compare` with every backend installed."""
+    install(session, *ALL_FILES)
+    session.run("xpconv", "compare", "--markdown")
+
+
+@nox.session
+def bench(session: nox.Session) -> None:
+    """`xpconv bench` with every backend and Keras; pass arguments after `--` (e.g. `-- --quick`)."""
+    install(session, *ALL_FILES, "bench.txt")
+    session.run("xpconv", "bench", *session.posargs)
+
+
+@nox.session
+def lint(session: nox.Session) -> None:
+    session.install("-r", "backends/lint.txt")
+    session.run("ruff", "check", "src", "tests", "noxfile.py")
