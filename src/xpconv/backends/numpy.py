@@ -2,9 +2,12 @@
 
 from __future__ import annotations
 
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from ._base import Backend
+
+if TYPE_CHECKING:
+    from .._spec import ConvPlan
 
 
 class NumpyBackend(Backend):
@@ -23,3 +26,9 @@ class NumpyBackend(Backend):
 
     def device(self, x: Any) -> Any:
         return "cpu"
+
+    def auto_conv2d(self, xp: Any, x: Any, weight: Any, bias: Any, plan: ConvPlan) -> Any:
+        """NumPy has no convolution of its own: ``auto`` runs xpconv's NumPy kernel."""
+        from . import _numpy_kernel
+
+        return _numpy_kernel.conv2d(x, weight, bias, plan)

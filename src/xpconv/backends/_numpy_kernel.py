@@ -1,0 +1,152 @@
+"""xpconv's own fast convolution for NumPy, which has none.
+
+Channel-major, blocked over (image, block of output rows). For each block the needed input
+rows are copied once into a zeroed, padded buffer ``F`` of shape ``(C, rows_in·Wp + slack)``.
+The output is computed on the full padded width ``Wp`` (the ``Wp - W'`` extra columns are
+dropped when the block is written out), which makes every kernel tap ``(i, j)`` of a
+stride-1 convolution a plain offset ``i·dh·Wp + j·dw`` into each channel's flat row:
+
+* stride 1: the ``kW`` horizontal shifts are gathered into ``X (C·kW, span)`` (contiguous row
+  copies), and the ``kH`` row shifts are column slices of ``X`` that BLAS reads in place:
+  ``acc (C_out, rows·Wp) = Σ_i W_i (C_out, C·kW) @ X[:, i·dh·Wp :][:, :rows·Wp]``;
+* stride > 1: blocked im2col, ``(C·kH·kW, rows·W')``, one matrix product per block;
+* 1×1, stride 1, no padding: one batched matrix product, no copies at all;
+* depthwise (one input and one output channel per group): multiply-accumulate tap by tap.
+
+Grouped convolutions run the same products batched over groups. Temporary memory is the
+block buffers only, bounded by ``scratch_bytes`` whatever the input size; results are written
+straight into the output in the caller's layout.
+"""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING
+
+import numpy as np
+from numpy.lib.stride_tricks import as_strided
+
+if TYPE_CHECKING:
+    from .._spec import ConvPlan
+
+SCRATCH_BYTES = 16 * 1024 * 1024
+DEPTHWISE_BLOCK_BYTES = 512 * 1024  # small enough that a block's taps stay in cache
+
+
+def conv2d(x: np.ndarray, weight: np.ndarray, bias: np.ndarray | None, plan: ConvPlan,
+           *, scratch_bytes: int = SCRATCH_BYTES) -> np.ndarray:
+    """Same contract as the portable kernel, for NumPy arrays of one dtype."""
+    dtype = x.dtype
+    work = np.dtype(np.float32) if dtype == np.float16 else dtype  # half precision accumulates in float32
+    x4 = x if plan.batched else x[None]
+    x_nchw = x4 if plan.data_format == "NCHW" else x4.transpose(0, 3, 1, 2)
+    n, c_out, (ho, wo) = plan.batch, plan.out_channels, plan.out_hw
+    out = np.empty((n, c_out, ho, wo) if plan.data_format == "NCHW" else (n, ho, wo, c_out), dtype=work)
+    out_nchw = out if plan.data_format == "NCHW" else out.transpose(0, 3, 1, 2)
+    wk = weight.astype(work, copy=False)
+    if _is_pointwise(plan):
+        _pointwise(x_nchw, wk, out_nchw, plan)
+    else:
+        _blocked(x_nchw, wk, out_nchw, plan, work, scratch_bytes)
+    if bias is not None:
+        out_nchw += bias.astype(work, copy=False)[:, None, None]
+    if not plan.batched:
+        out = out[0]
+    return out.astype(dtype, copy=False)
+
+
+def _is_pointwise(plan: ConvPlan) -> bool:
+    return plan.kernel_hw == (1, 1) and plan.stride == (1, 1) and plan.padding == ((0, 0), (0, 0))
+
+
+def _pointwise(x: np.ndarray, w: np.ndarray, out: np.ndarray, plan: ConvPlan) -> None:
+    """1×1: ``(G, O/G, C/G) @ (N, G, C/G, H·W)``, written into the output directly when it is contiguous."""
+    n, g, (h, wd) = plan.batch, plan.groups, plan.in_hw
+    lhs = w.reshape(g, plan.out_channels // g, plan.in_channels // g)
+    rhs = x.astype(w.dtype, copy=False).reshape(n, g, plan.in_channels // g, h * wd)
+    if out.flags.c_contiguous:
+        np.matmul(lhs, rhs, out=out.reshape(n, g, plan.out_channels // g, h * wd))
+    else:
+        out[...] = np.matmul(lhs, rhs).reshape(out.shape)
+
+
+def _blocked(x: np.ndarray, w: np.ndarray, out: np.ndarray, plan: ConvPlan, work: np.dtype,
+             scratch_bytes: int) -> None:
+    n, c, groups = plan.batch, plan.in_channels, plan.groups
+    (h, wd), (kh, kw), (ho, wo) = plan.in_hw, plan.kernel_hw, plan.out_hw
+    (sh, sw), (dh, dw) = plan.stride, plan.dilation
+    (pt, _), (pl, pr) = plan.padding
+    wp = wd + pl + pr
+    depthwise = plan.in_channels == groups and plan.out_channels == groups
+    stride_one = (sh, sw) == (1, 1)
+    item = np.dtype(work).itemsize
+    if depthwise:
+        per_row = c * wp * item * 2
+        rows = max(1, min(ho, DEPTHWISE_BLOCK_BYTES // per_row))
+    elif stride_one:
+        rows = max(1, min(ho, scratch_bytes // (c * kw * wp * item)))
+    else:
+        rows = max(1, min(ho, scratch_bytes // (c * kh * kw * wo * item)))
+    halo = (kh - 1) * dh
+    slack = (kw - 1) * dw  # the last row's dropped columns read this far past the block
+    rows_in = (rows - 1) * sh + halo + 1
+    buffer = np.empty((c, rows_in * wp + slack), dtype=work)
+    kernel = _depthwise if depthwise else (_stride_one if stride_one else _im2col)
+    for b in range(n):
+        for r0 in range(0, ho, rows):
+            r = min(rows, ho - r0)
+            top = r0 * sh - pt  # first input row the block reads (negative: inside the padding)
+            need = (r - 1) * sh + halo + 1
+            f = buffer[:, : need * wp + slack]
+            f[...] = 0
+            lo, hi = max(top, 0), min(top + need, h)
+            if hi > lo:
+                f[:, : need * wp].reshape(c, need, wp)[:, lo - top : hi - top, pl : pl + wd] = x[b, :, lo:hi]
+            out[b, :, r0 : r0 + r] = kernel(f, w, plan, r, wp)
+
+
+def _stride_one(f: np.ndarray, w: np.ndarray, plan: ConvPlan, r: int, wp: int) -> np.ndarray:
+    c, groups = plan.in_channels, plan.groups
+    (kh, kw), (dh, dw), wo = plan.kernel_hw, plan.dilation, plan.out_hw[1]
+    cg, og = c // groups, plan.out_channels // groups
+    span = f.shape[1] - (kw - 1) * dw
+    item = f.strides[1]
+    gathered = as_strided(f, shape=(c, kw, span), strides=(f.strides[0], dw * item, item)).copy()
+    cols = gathered.reshape(groups, cg * kw, span)  # rows (c, j): each group's rows contiguous
+    m = r * wp
+    acc = None
+    for i in range(kh):
+        lhs = w[:, :, i, :].reshape(groups, og, cg * kw)
+        part = np.matmul(lhs, cols[:, :, i * dh * wp : i * dh * wp + m])
+        if acc is None:
+            acc = part
+        else:
+            acc += part
+    return acc.reshape(plan.out_channels, r, wp)[:, :, :wo]
+
+
+def _im2col(f: np.ndarray, w: np.ndarray, plan: ConvPlan, r: int, wp: int) -> np.ndarray:
+    c, groups = plan.in_channels, plan.groups
+    (kh, kw), (sh, sw), (dh, dw), wo = plan.kernel_hw, plan.stride, plan.dilation, plan.out_hw[1]
+    cg, og = c // groups, plan.out_channels // groups
+    sc, item = f.strides
+    view = as_strided(
+        f, shape=(c, kh, kw, r, wo), strides=(sc, dh * wp * item, dw * item, sh * wp * item, sw * item)
+    )
+    cols = view.copy().reshape(groups, cg * kh * kw, r * wo)
+    res = np.matmul(w.reshape(groups, og, cg * kh * kw), cols)
+    return res.reshape(plan.out_channels, r, wo)
+
+
+def _depthwise(f: np.ndarray, w: np.ndarray, plan: ConvPlan, r: int, wp: int) -> np.ndarray:
+    c = plan.in_channels
+    (kh, kw), (sh, sw), (dh, dw), wo = plan.kernel_hw, plan.stride, plan.dilation, plan.out_hw[1]
+    sc, item = f.strides
+    taps = w.reshape(c, kh, kw)
+    acc = np.zeros((c, r, wo), dtype=f.dtype)
+    tmp = np.empty_like(acc)
+    for i in range(kh):
+        for j in range(kw):
+            view = as_strided(f[:, i * dh * wp + j * dw :], shape=(c, r, wo), strides=(sc, sh * wp * item, sw * item))
+            np.multiply(view, taps[:, i, j, None, None], out=tmp)
+            acc += tmp
+    return acc
