@@ -99,14 +99,12 @@ def test_unknown_array_type_lists_the_registered_backends(fw):
 
 
 def test_errors_come_before_any_work(fw, monkeypatch):
-    """No kernel runs when validation fails: the portable and native kernels are booby-trapped."""
-    from xpconv import _portable
-    from xpconv.backends import _base
+    """No kernel is even chosen when validation fails: kernel selection is booby-trapped."""
+    from xpconv import _conv
 
     def trap(*args, **kwargs):
-        raise AssertionError("a kernel ran before validation finished")
+        raise AssertionError("a kernel was chosen before validation finished")
 
-    monkeypatch.setattr(_portable, "conv2d", trap)
-    monkeypatch.setattr(_base.Backend, "auto_conv2d", trap)
+    monkeypatch.setattr(_conv, "kernel_for", trap)
     with pytest.raises(ValueError, match="input channels=3, kernel input channels=2"):
         xpconv.corr2d_multi_in(f32(fw, np.ones((3, 4, 4))), f32(fw, np.ones((2, 2, 2))))

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import functools
+from collections.abc import Callable
 from typing import TYPE_CHECKING, Any, Literal
 
 from . import _portable
@@ -18,26 +20,34 @@ METHODS = ("auto", "native", "portable")
 
 def _shape(name: str, a: Any) -> tuple[int, ...]:
     shape = tuple(a.shape)
-    if any(not isinstance(s, int) for s in shape):
+    if None in shape:
         raise ValueError(
             f"{name} must have a static shape (every dimension known). Received: {name} with shape {shape}"
         )
     return shape
 
 
+_DTYPE_OK: dict[Any, bool] = {}
+
+
 def check_dtypes(xp: Any, arrays: dict[str, Any]) -> None:
-    """Refuse bool, complex, string and object dtypes, naming the argument."""
+    """Refuse bool, complex, string and object dtypes, naming the argument (memoized per dtype)."""
     for name, a in arrays.items():
         if a is None:
             continue
-        try:
-            ok = xp.isdtype(a.dtype, ("real floating", "integral"))
-        except Exception:  # a dtype the namespace does not know at all (strings, objects)
-            ok = False
+        dtype = a.dtype
+        key = (type(dtype), dtype)  # the type first: no cross-library dtype comparison
+        ok = _DTYPE_OK.get(key)
+        if ok is None:
+            try:
+                ok = bool(xp.isdtype(dtype, ("real floating", "integral")))
+            except Exception:  # a dtype the namespace does not know at all (strings, objects)
+                ok = False
+            _DTYPE_OK[key] = ok
         if not ok:
             raise TypeError(
                 f"{name} must have a real floating-point or integer dtype. "
-                f"Received: {name} with dtype {dtype_name(a.dtype)}"
+                f"Received: {name} with dtype {dtype_name(dtype)}"
             )
 
 
@@ -61,8 +71,8 @@ def prepare(
         _shape(x_name, x),
         _shape(w_name, weight),
         None if bias is None else _shape(b_name, bias),
-        input_name=x_name,
-        weight_name=w_name,
+        x_name,
+        w_name,
     )
     arrays = (x, weight, bias)
     if x.dtype != weight.dtype or (bias is not None and bias.dtype != x.dtype):
@@ -83,14 +93,41 @@ def prepare(
     return backend, xp, arrays, plan
 
 
+def kernel_for(backend: Backend, xp: Any, dtype: Any, method: str) -> Callable[[Any, Any, Any, ConvPlan], Any]:
+    """The function ``method`` runs for this backend and dtype."""
+    if method == "portable":
+        return functools.partial(_portable.conv2d, xp)
+    if method == "native":
+        return backend.native_conv2d
+    return backend.auto_kernel(xp, dtype)
+
+
 def run(backend: Backend, xp: Any, arrays: tuple[Any, Any, Any], plan: ConvPlan, method: str) -> Any:
     """Call the kernel ``method`` picks on arrays and a plan from :func:`prepare`."""
-    x, weight, bias = arrays
-    if method == "portable":
-        return _portable.conv2d(xp, x, weight, bias, plan)
-    if method == "native":
-        return backend.native_conv2d(x, weight, bias, plan)
-    return backend.auto_conv2d(xp, x, weight, bias, plan)
+    return kernel_for(backend, xp, arrays[0].dtype, method)(*arrays, plan)
+
+
+# Calls already validated, by signature: (types, shapes, dtypes, simple options, method) ->
+# (backend, plan, kernel). A hit skips every check that depends only on the signature; the
+# devices of the actual arrays are still compared on every call.
+_CALLS: dict[tuple, tuple[Backend, ConvPlan, Callable]] = {}
+_CALLS_LIMIT = 4096
+
+
+def _signature(x: Any, weight: Any, bias: Any, options: tuple, method: str) -> tuple | None:
+    stride, padding, dilation, groups, _ = options
+    if not (type(stride) is int and type(dilation) is int and type(groups) is int and type(padding) in (int, str)):
+        return None  # tuples may hide bools that would compare equal to ints: take the full path
+    try:
+        if bias is None:
+            key = (type(x), type(weight), x.shape, weight.shape, x.dtype, weight.dtype, options, method)
+        else:
+            key = (type(x), type(weight), type(bias), x.shape, weight.shape, bias.shape,
+                   x.dtype, weight.dtype, bias.dtype, options, method)
+        hash(key)
+    except (TypeError, AttributeError):  # lists, unhashable shapes (TensorShape): the full path
+        return None
+    return key
 
 
 def conv2d(
@@ -153,9 +190,15 @@ def conv2d(
     >>> xpconv.conv2d(x, w).shape
     (4, 2, 2)
     """
-    backend, xp, arrays, plan = prepare(
-        {"x": x, "weight": weight, "bias": bias},
-        (stride, padding, dilation, groups, data_format),
-        method,
-    )
-    return run(backend, xp, arrays, plan, method)
+    options = (stride, padding, dilation, groups, data_format)
+    key = _signature(x, weight, bias, options, method)
+    hit = _CALLS.get(key) if key is not None else None
+    if hit is not None:
+        backend, plan, kernel = hit
+        backend.check_devices(x, weight, bias)
+        return kernel(x, weight, bias, plan)
+    backend, xp, arrays, plan = prepare({"x": x, "weight": weight, "bias": bias}, options, method)
+    kernel = kernel_for(backend, xp, arrays[0].dtype, method)
+    if key is not None and arrays[0] is x and arrays[1] is weight and arrays[2] is bias and len(_CALLS) < _CALLS_LIMIT:
+        _CALLS[key] = (backend, plan, kernel)  # nothing was converted or promoted: the signature decides all
+    return kernel(*arrays, plan)

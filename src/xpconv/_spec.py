@@ -11,7 +11,7 @@ import functools
 import math
 import operator
 from dataclasses import dataclass
-from typing import Literal
+from typing import Literal, NamedTuple
 
 Pair = tuple[int, int]
 ExplicitPadding = tuple[Pair, Pair]
@@ -81,8 +81,7 @@ def output_size(size: int, kernel: int, stride: int, dilation: int, pad: Pair) -
     return (size + pad[0] + pad[1] - dilation * (kernel - 1) - 1) // stride + 1
 
 
-@dataclass(frozen=True)
-class ConvOptions:
+class ConvOptions(NamedTuple):
     """Normalized keyword options of a convolution, independent of any shape."""
 
     stride: Pair
@@ -90,6 +89,9 @@ class ConvOptions:
     dilation: Pair
     groups: int
     data_format: DataFormat
+
+
+_SIMPLE: dict[tuple, ConvOptions] = {}
 
 
 @functools.lru_cache(maxsize=1024)
@@ -130,6 +132,12 @@ def _unkey(key: object) -> object:
 
 def make_options(stride, padding, dilation, groups, data_format) -> ConvOptions:
     """Normalize the keyword options; cached, so repeated calls cost a dict look-up."""
+    if type(stride) is int and type(dilation) is int and type(groups) is int and type(padding) in (int, str):
+        simple = (stride, padding, dilation, groups, data_format)  # exact ints: no bool can meet an int here
+        options = _SIMPLE.get(simple)
+        if options is None:
+            options = _SIMPLE[simple] = _make_options(*simple)
+        return options
     key = tuple(_hashable(v) for v in (stride, padding, dilation, groups, data_format))
     try:
         return _options_cached(*key)
@@ -186,7 +194,6 @@ def make_plan(
     input_shape: tuple[int, ...],
     weight_shape: tuple[int, ...],
     bias_shape: tuple[int, ...] | None,
-    *,
     input_name: str = "x",
     weight_name: str = "weight",
 ) -> ConvPlan:

@@ -120,8 +120,8 @@ def conv2d_cost(
         _shape(input_shape, "input_shape"),
         w_shape,
         None,
-        input_name="input_shape",
-        weight_name="weight_shape",
+        "input_shape",
+        "weight_shape",
     )
     c_out, c_per_group, kh, kw = w_shape
     params = c_out * c_per_group * kh * kw + (c_out if bias else 0)

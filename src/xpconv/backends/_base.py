@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import functools
 import sys
+from collections.abc import Callable
 from typing import TYPE_CHECKING, Any, ClassVar
 
 if TYPE_CHECKING:
@@ -76,13 +78,24 @@ class Backend:
         """Whether :meth:`native_conv2d` accepts ``dtype``."""
         return False
 
-    def auto_conv2d(self, xp: Any, x: Any, weight: Any, bias: Any, plan: ConvPlan) -> Any:
-        """What ``method="auto"`` runs: the native kernel where it takes the dtype, else the portable one."""
-        if self.has_native and self.native_supports(x.dtype):
-            return self.native_conv2d(x, weight, bias, plan)
+    def auto_kernel(self, xp: Any, dtype: Any) -> Callable[[Any, Any, Any, ConvPlan], Any]:
+        """What ``method="auto"`` runs for ``dtype``: the native kernel where it takes the dtype,
+        else the portable one. Called once per call signature; the answer is cached."""
+        if self.has_native and self.native_supports(dtype):
+            return self.native_conv2d
         from .. import _portable
 
-        return _portable.conv2d(xp, x, weight, bias, plan)
+        return functools.partial(_portable.conv2d, xp)
+
+    def check_devices(self, x: Any, weight: Any, bias: Any) -> None:
+        """Raise unless the arrays share a device (where devices can be known)."""
+        device = self.device(x)
+        if device is None:
+            return
+        if self.device(weight) != device or (bias is not None and self.device(bias) != device):
+            from ._registry import _check_devices
+
+            _check_devices(self, {n: a for n, a in (("x", x), ("weight", weight), ("bias", bias)) if a is not None})
 
     def native_conv2d(self, x: Any, weight: Any, bias: Any, plan: ConvPlan) -> Any:
         """The framework's own convolution, with xpconv's semantics."""

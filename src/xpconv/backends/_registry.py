@@ -42,6 +42,9 @@ def register_backend(backend: Backend, *, replace: bool = False) -> Backend:
     _BACKENDS.clear()
     _BACKENDS.update([*others, (backend.name, backend), *generic])
     _BY_TYPE.clear()
+    calls = getattr(sys.modules.get("xpconv._conv"), "_CALLS", None)
+    if calls is not None:  # validated call signatures name backends: forget them too
+        calls.clear()
     return backend
 
 
@@ -97,6 +100,16 @@ def resolve(named: dict[str, Any]) -> tuple[Backend, dict[str, Any]]:
     Lists and scalars join the framework of the other arrays; given alone they are NumPy.
     Arrays of two frameworks, or on two devices, raise before any work.
     """
+    values = list(named.values())
+    kind = type(values[0])
+    backend = _BY_TYPE.get(kind)
+    if backend is not None and all(v is None or type(v) is kind for v in values[1:]):
+        # The common case: every array of one type. Devices still must agree.
+        present = [v for v in values if v is not None]
+        devices = [backend.device(v) for v in present]
+        if len(devices) > 1 and any(d != devices[0] for d in devices[1:]):
+            _check_devices(backend, {n: v for n, v in named.items() if v is not None})
+        return backend, named
     found: dict[str, Backend] = {}
     for name, value in named.items():
         if value is not None and not isinstance(value, _SEQUENCE_TYPES):

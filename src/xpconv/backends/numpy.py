@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from typing import TYPE_CHECKING, Any
 
 from ._base import Backend
@@ -27,8 +28,8 @@ class NumpyBackend(Backend):
     def device(self, x: Any) -> Any:
         return "cpu"
 
-    def auto_conv2d(self, xp: Any, x: Any, weight: Any, bias: Any, plan: ConvPlan) -> Any:
+    def auto_kernel(self, xp: Any, dtype: Any) -> Callable[[Any, Any, Any, ConvPlan], Any]:
         """NumPy has no convolution of its own: ``auto`` runs xpconv's NumPy kernel."""
         from . import _numpy_kernel
 
-        return _numpy_kernel.conv2d(x, weight, bias, plan)
+        return _numpy_kernel.conv2d

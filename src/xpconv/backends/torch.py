@@ -34,6 +34,11 @@ class TorchBackend(Backend):
         torch = self.framework
         return dtype in (torch.float32, torch.float64, torch.float16, torch.bfloat16)
 
+    def check_devices(self, x: Any, weight: Any, bias: Any) -> None:
+        device = x.device
+        if weight.device != device or (bias is not None and bias.device != device):
+            super().check_devices(x, weight, bias)
+
     def native_conv2d(self, x: Any, weight: Any, bias: Any, plan: ConvPlan) -> Any:
         functional = self.framework.nn.functional
         if plan.data_format == "NHWC":  # a view; torch runs it as channels_last
