@@ -43,28 +43,61 @@ class TensorflowBackend(Backend):
         # and dilated convolutions run forward on the CPU, eagerly and in tf.function, but
         # neither has a gradient there ("Gradients for grouped convolutions are not supported
         # on CPU"; "... do not yet support dilation rates larger than 1"). So the filter is
-        # dilated here by zero insertion, and a grouped convolution keeps the native forward
-        # with a gradient taken from its per-group split (see _grouped).
+        # dilated here by zero insertion; depthwise layers use TF's depthwise kernel (which has
+        # a CPU gradient); other grouped layers keep the native forward, with a gradient taken
+        # from the per-group split when a gradient can be recorded (see _grouped).
+        # Raw ops with constant permutations: the tf.nn/tf.transpose wrappers and tensor
+        # slicing cost 50-200 µs each in eager mode, more than a small convolution.
         tf = self.framework
-        x = tf.convert_to_tensor(x)
+        raw = tf.raw_ops
+        # raw ops do not record a tf.Variable's read on a GradientTape: convert first
+        x, weight = tf.convert_to_tensor(x), tf.convert_to_tensor(weight)
         if not plan.batched:
-            x = x[None]
+            x = raw.ExpandDims(input=x, axis=0)
         if plan.data_format == "NCHW":
-            x = tf.transpose(x, (0, 2, 3, 1))
+            x = raw.Transpose(x=x, perm=self._perm((0, 2, 3, 1)))
         (top, bottom), (left, right) = plan.padding
-        padding: Any = [[0, 0], [top, bottom], [left, right], [0, 0]]
-        if not any((top, bottom, left, right)):
-            padding = "VALID"
-        filters = _dilate(tf, tf.transpose(weight, (2, 3, 1, 0)), plan.dilation)
-        if plan.groups == 1:
-            y = tf.nn.conv2d(x, filters, strides=plan.stride, padding=padding)
+        pads = {"padding": "VALID", "explicit_paddings": []}
+        if any((top, bottom, left, right)):
+            pads = {"padding": "EXPLICIT", "explicit_paddings": [0, 0, top, bottom, left, right, 0, 0]}
+        strides = [1, plan.stride[0], plan.stride[1], 1]
+        if plan.groups > 1 and plan.groups == plan.in_channels and plan.stride[0] == plan.stride[1]:
+            multiplier = plan.out_channels // plan.groups
+            kh, kw = plan.kernel_hw
+            per_channel = raw.Reshape(tensor=weight, shape=self._perm((plan.in_channels, multiplier, kh, kw)))
+            filters = raw.Transpose(x=per_channel, perm=self._perm((2, 3, 0, 1)))
+            filters = _dilate(tf, filters, plan.dilation)
+            y = raw.DepthwiseConv2dNative(input=x, filter=filters, strides=strides, data_format="NHWC", **pads)
         else:
-            y = _grouped(tf, x, filters, plan.stride, padding, plan.groups)
+            filters = _dilate(tf, raw.Transpose(x=weight, perm=self._perm((2, 3, 1, 0))), plan.dilation)
+            if plan.groups == 1:
+                y = raw.Conv2D(input=x, filter=filters, strides=strides, data_format="NHWC", **pads)
+            else:
+                y = _grouped(tf, x, filters, strides, pads, plan.groups)
         if bias is not None:
-            y = tf.nn.bias_add(y, bias)
+            y = raw.BiasAdd(value=y, bias=tf.convert_to_tensor(bias), data_format="NHWC")
         if plan.data_format == "NCHW":
-            y = tf.transpose(y, (0, 3, 1, 2))
-        return y if plan.batched else y[0]
+            y = raw.Transpose(x=y, perm=self._perm((0, 3, 1, 2)))
+        return y if plan.batched else raw.Squeeze(input=y, axis=[0])
+
+    def _perm(self, perm: tuple[int, ...]) -> Any:
+        """An int32 constant for a permutation or shape, made once."""
+        cache = self.__dict__.setdefault("_perms", {})
+        if perm not in cache:
+            with self.framework.init_scope():  # a constant made once, outside any tf.function graph
+                cache[perm] = self.framework.constant(perm, dtype=self.framework.int32)
+        return cache[perm]
+
+
+def _could_record_gradient(tf: Any) -> bool:
+    """Whether a gradient of this op may be asked for: inside a graph, or under a GradientTape."""
+    if not tf.executing_eagerly():
+        return True
+    try:
+        from tensorflow.python.eager import record
+    except ImportError:  # private module moved: assume a gradient may be taken
+        return True
+    return bool(record.could_possibly_record())
 
 
 def _dilate(tf: Any, filters: Any, dilation: tuple[int, int]) -> Any:
@@ -80,21 +113,28 @@ def _dilate(tf: Any, filters: Any, dilation: tuple[int, int]) -> Any:
     return filters
 
 
-def _grouped(tf: Any, x: Any, filters: Any, strides: Any, padding: Any, groups: int) -> Any:
-    """Native grouped forward; gradient through one ordinary convolution per group."""
+def _grouped(tf: Any, x: Any, filters: Any, strides: Any, pads: dict, groups: int) -> Any:
+    """Native grouped forward; where a gradient may be taken, it comes from one ordinary
+    convolution per group (TF's CPU has no gradient for grouped convolutions)."""
+
+    def conv(x: Any, filters: Any) -> Any:
+        return tf.raw_ops.Conv2D(input=x, filter=filters, strides=strides, data_format="NHWC", **pads)
+
+    if not _could_record_gradient(tf):
+        return conv(x, filters)
 
     def split(x: Any, filters: Any) -> Any:
         pairs = zip(tf.split(x, groups, axis=3), tf.split(filters, groups, axis=3))
-        return tf.concat([tf.nn.conv2d(a, f, strides=strides, padding=padding) for a, f in pairs], axis=3)
+        return tf.concat([conv(a, f) for a, f in pairs], axis=3)
 
     @tf.custom_gradient
-    def conv(x: Any, filters: Any) -> Any:
+    def grouped(x: Any, filters: Any) -> Any:
         def grad(dy: Any) -> Any:
             with tf.GradientTape() as tape:
                 tape.watch([x, filters])
                 y = split(x, filters)
             return tape.gradient(y, [x, filters], output_gradients=dy)
 
-        return tf.nn.conv2d(x, filters, strides=strides, padding=padding), grad
+        return conv(x, filters), grad
 
-    return conv(x, filters)
+    return grouped(x, filters)
