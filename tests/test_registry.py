@@ -45,7 +45,7 @@ class GridBackend(backends.Backend):
 
         return xp
 
-    def auto_kernel(self, xp, dtype):
+    def auto_kernel(self, xp, dtype, plan):
         from xpconv import _portable
 
         def kernel(x, weight, bias, plan):

@@ -93,18 +93,20 @@ def prepare(
     return backend, xp, arrays, plan
 
 
-def kernel_for(backend: Backend, xp: Any, dtype: Any, method: str) -> Callable[[Any, Any, Any, ConvPlan], Any]:
-    """The function ``method`` runs for this backend and dtype."""
+def kernel_for(
+    backend: Backend, xp: Any, dtype: Any, method: str, plan: ConvPlan
+) -> Callable[[Any, Any, Any, ConvPlan], Any]:
+    """The function ``method`` runs for this backend, dtype and plan."""
     if method == "portable":
         return functools.partial(_portable.conv2d, xp)
     if method == "native":
         return backend.native_conv2d
-    return backend.auto_kernel(xp, dtype)
+    return backend.auto_kernel(xp, dtype, plan)
 
 
 def run(backend: Backend, xp: Any, arrays: tuple[Any, Any, Any], plan: ConvPlan, method: str) -> Any:
     """Call the kernel ``method`` picks on arrays and a plan from :func:`prepare`."""
-    return kernel_for(backend, xp, arrays[0].dtype, method)(*arrays, plan)
+    return kernel_for(backend, xp, arrays[0].dtype, method, plan)(*arrays, plan)
 
 
 # Calls already validated, by signature: (types, shapes, dtypes, simple options, method) ->
@@ -198,7 +200,7 @@ def conv2d(
         backend.check_devices(x, weight, bias)
         return kernel(x, weight, bias, plan)
     backend, xp, arrays, plan = prepare({"x": x, "weight": weight, "bias": bias}, options, method)
-    kernel = kernel_for(backend, xp, arrays[0].dtype, method)
+    kernel = kernel_for(backend, xp, arrays[0].dtype, method, plan)
     if key is not None and arrays[0] is x and arrays[1] is weight and arrays[2] is bias and len(_CALLS) < _CALLS_LIMIT:
         _CALLS[key] = (backend, plan, kernel)  # nothing was converted or promoted: the signature decides all
     return kernel(*arrays, plan)

@@ -10,7 +10,8 @@ gathered for a block of output rows into columns of shape ``(N, G, C_in/G · kH�
 and multiplied by the weight viewed as ``(G, C_out/G, C_in/G · kH·kW)`` in one batched
 matrix product per block. The block is sized so that the gathered columns stay under
 ``scratch_elements``, which bounds temporary memory whatever the input size. A 1×1 kernel
-is a single matrix product over channels, with no gathering at all.
+is a single matrix product over channels, with no gathering at all. A depthwise layer (one
+input channel per group) is a broadcast multiply-add per tap instead (see ``_depthwise``).
 """
 
 from __future__ import annotations
@@ -36,6 +37,11 @@ def conv2d(xp: Any, x: Any, weight: Any, bias: Any, plan: ConvPlan, *, scratch_e
         bias = None if bias is None else xp.astype(bias, xp.float32)
     if not plan.batched:
         x = xp.reshape(x, (1, *x.shape))
+    if plan.data_format == "NHWC" and plan.kernel_hw == (1, 1) and plan.groups == 1 and plan.padding == ((0, 0), (0, 0)):
+        y = _pointwise_channels_last(xp, x, weight, bias, plan)  # one product over the last axis
+        if not plan.batched:
+            y = xp.reshape(y, y.shape[1:])
+        return xp.astype(y, dtype) if widen else y
     if plan.data_format == "NHWC":
         x = xp.permute_dims(x, (0, 3, 1, 2))
     y = _correlate(xp, _pad(xp, x, plan.padding), weight, plan, scratch_elements)
@@ -46,6 +52,14 @@ def conv2d(xp: Any, x: Any, weight: Any, bias: Any, plan: ConvPlan, *, scratch_e
     if not plan.batched:
         y = xp.reshape(y, y.shape[1:])
     return xp.astype(y, dtype) if widen else y
+
+
+def _pointwise_channels_last(xp: Any, x: Any, weight: Any, bias: Any, plan: ConvPlan) -> Any:
+    """A 1×1 convolution of an NHWC array: ``x[:, ::sh, ::sw, :] @ W.T``, no layout changes."""
+    (sh, sw), (ho, wo) = plan.stride, plan.out_hw
+    cols = x[:, : (ho - 1) * sh + 1 : sh, : (wo - 1) * sw + 1 : sw, :]
+    y = xp.matmul(cols, xp.permute_dims(xp.reshape(weight, (plan.out_channels, plan.in_channels)), (1, 0)))
+    return y if bias is None else y + bias
 
 
 def _zeros(xp: Any, x: Any, axis: int, size: int) -> Any:
@@ -77,6 +91,8 @@ def _correlate(xp: Any, x: Any, weight: Any, plan: ConvPlan, scratch_elements: i
     (kh, kw), (sh, sw), (dh, dw) = plan.kernel_hw, plan.stride, plan.dilation
     ho, wo = plan.out_hw
     taps = kh * kw
+    if c_group == 1 and taps > 1:
+        return _depthwise(xp, x, weight, plan)
     w = xp.reshape(weight, (groups, c_out // groups, c_group * taps))
     if taps == 1:
         cols = x[:, :, : (ho - 1) * sh + 1 : sh, : (wo - 1) * sw + 1 : sw]
@@ -102,3 +118,26 @@ def _correlate(xp: Any, x: Any, weight: Any, plan: ConvPlan, scratch_elements: i
         cols = xp.reshape(xp.concat(shifted, axis=3), (n, groups, c_group * taps, r * wo))
         blocks.append(xp.reshape(xp.matmul(w, cols), (n, c_out, r, wo)))
     return blocks[0] if len(blocks) == 1 else xp.concat(blocks, axis=2)
+
+
+def _depthwise(xp: Any, x: Any, weight: Any, plan: ConvPlan) -> Any:
+    """One input channel per group: a broadcast multiply-add per tap, no matrix products.
+
+    ``y[n, g, m] = Σ_taps x_shifted[n, g] · w[g, m, tap]`` for the ``m = C_out/G`` outputs of
+    group ``g``; gathering columns would only feed ``G`` products of inner length ``kH·kW``.
+    """
+    n, groups, multiplier = x.shape[0], plan.groups, plan.out_channels // plan.groups
+    (kh, kw), (sh, sw), (dh, dw) = plan.kernel_hw, plan.stride, plan.dilation
+    ho, wo = plan.out_hw
+    # multiplier 1: the taps stay strided views, weights broadcast as (1, C, 1, 1)
+    shape = (1, groups, 1, 1) if multiplier == 1 else (1, groups, multiplier, 1, 1)
+    w = xp.reshape(weight, (groups * multiplier, kh, kw))
+    y = None
+    for i in range(kh):
+        for j in range(kw):
+            tap = x[:, :, i * dh : i * dh + (ho - 1) * sh + 1 : sh, j * dw : j * dw + (wo - 1) * sw + 1 : sw]
+            if multiplier > 1:
+                tap = xp.reshape(tap, (n, groups, 1, ho, wo))
+            term = tap * xp.reshape(w[:, i, j], shape)
+            y = term if y is None else y + term
+    return xp.reshape(y, (n, plan.out_channels, ho, wo))

@@ -78,9 +78,9 @@ class Backend:
         """Whether :meth:`native_conv2d` accepts ``dtype``."""
         return False
 
-    def auto_kernel(self, xp: Any, dtype: Any) -> Callable[[Any, Any, Any, ConvPlan], Any]:
-        """What ``method="auto"`` runs for ``dtype``: the native kernel where it takes the dtype,
-        else the portable one. Called once per call signature; the answer is cached."""
+    def auto_kernel(self, xp: Any, dtype: Any, plan: ConvPlan) -> Callable[[Any, Any, Any, ConvPlan], Any]:
+        """What ``method="auto"`` runs for ``dtype`` and ``plan``: the native kernel where it takes
+        the dtype, else the portable one. Called once per call signature; the answer is cached."""
         if self.has_native and self.native_supports(dtype):
             return self.native_conv2d
         from .. import _portable

@@ -28,7 +28,7 @@ class NumpyBackend(Backend):
     def device(self, x: Any) -> Any:
         return "cpu"
 
-    def auto_kernel(self, xp: Any, dtype: Any) -> Callable[[Any, Any, Any, ConvPlan], Any]:
+    def auto_kernel(self, xp: Any, dtype: Any, plan: ConvPlan) -> Callable[[Any, Any, Any, ConvPlan], Any]:
         """NumPy has no convolution of its own: ``auto`` runs xpconv's NumPy kernel."""
         from . import _numpy_kernel
 
