@@ -132,6 +132,13 @@ def test_result_type_of_half_floats(tfx):
     assert tfx.result_type(tfx.bfloat16, tfx.float64) == tfx.float64
 
 
+@pytest.mark.parametrize("axis", [0, 1, 2, -1])
+def test_stack(tfx, sx, axis):
+    p = np.arange(6, dtype=np.int32).reshape(2, 3)
+    q = np.arange(6, 12, dtype=np.int64).reshape(2, 3)
+    same(tfx.stack([tfx.asarray(p), tfx.asarray(q)], axis=axis), sx.stack([sx.asarray(p), sx.asarray(q)], axis=axis))
+
+
 def test_zeros_like(tfx, sx):
     a, b = both(tfx, sx, np.arange(6, dtype=np.int16).reshape(2, 3))
     same(tfx.zeros_like(a), sx.zeros_like(b))

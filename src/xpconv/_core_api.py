@@ -14,6 +14,7 @@ CORE_FUNCTIONS: tuple[str, ...] = (
     "permute_dims",
     "reshape",
     "result_type",
+    "stack",
     "zeros_like",
 )
 

@@ -5,8 +5,9 @@ indexing (basic slices with steps) and ``+``; never writes in place, so it runs 
 immutable arrays (JAX), on tensors without item assignment (TensorFlow), under
 ``jax.jit`` and ``tf.function``, and under every framework's autodiff.
 
-Formulation: blocked im2col. The padded input's ``kH·kW`` shifted, strided views are
-gathered for a block of output rows into columns of shape ``(N, G, C_in/G · kH·kW, rows·W')``
+Formulation: blocked im2col. For a block of output rows, the input rows it reads are
+zero-padded (never the whole input), and their ``kH·kW`` shifted, strided views are stacked
+(one copy) into columns of shape ``(N, G, C_in/G · kH·kW, rows·W')``
 and multiplied by the weight viewed as ``(G, C_out/G, C_in/G · kH·kW)`` in one batched
 matrix product per block. The block is sized so that the gathered columns stay under
 ``scratch_elements``, which bounds temporary memory whatever the input size. A 1×1 kernel
@@ -42,9 +43,15 @@ def conv2d(xp: Any, x: Any, weight: Any, bias: Any, plan: ConvPlan, *, scratch_e
         if not plan.batched:
             y = xp.reshape(y, y.shape[1:])
         return xp.astype(y, dtype) if widen else y
+    if plan.data_format == "NHWC" and _is_depthwise(plan) and plan.out_channels == plan.groups:
+        y = _depthwise_channels_last(xp, _pad(xp, x, plan.padding, axes=(1, 2)), weight, plan)
+        y = y if bias is None else y + bias
+        if not plan.batched:
+            y = xp.reshape(y, y.shape[1:])
+        return xp.astype(y, dtype) if widen else y
     if plan.data_format == "NHWC":
         x = xp.permute_dims(x, (0, 3, 1, 2))
-    y = _correlate(xp, _pad(xp, x, plan.padding), weight, plan, scratch_elements)
+    y = _correlate(xp, x, weight, plan, scratch_elements)
     if bias is not None:
         y = y + xp.reshape(bias, (1, plan.out_channels, 1, 1))
     if plan.data_format == "NHWC":
@@ -64,15 +71,15 @@ def _pointwise_channels_last(xp: Any, x: Any, weight: Any, bias: Any, plan: Conv
 
 def _zeros(xp: Any, x: Any, axis: int, size: int) -> Any:
     """Zeros shaped like ``x`` but ``size`` long on ``axis``: same dtype and device, no device query."""
-    edge = x[:, :, :1, :] if axis == 2 else x[:, :, :, :1]
+    edge = x[(slice(None),) * axis + (slice(0, 1), ...)]
     shape = list(x.shape)
     shape[axis] = size
     return xp.broadcast_to(xp.zeros_like(edge), tuple(shape))
 
 
-def _pad(xp: Any, x: Any, padding: tuple[tuple[int, int], tuple[int, int]]) -> Any:
-    """Zero-pad an NCHW array (the standard has no ``pad``): concatenations along H, then W."""
-    for axis, (before, after) in ((2, padding[0]), (3, padding[1])):
+def _pad(xp: Any, x: Any, padding: tuple[tuple[int, int], tuple[int, int]], axes: tuple[int, int] = (2, 3)) -> Any:
+    """Zero-pad the two spatial ``axes`` (the standard has no ``pad``): concatenations."""
+    for axis, (before, after) in zip(axes, padding):
         if before or after:
             parts = [x]
             if before:
@@ -83,18 +90,28 @@ def _pad(xp: Any, x: Any, padding: tuple[tuple[int, int], tuple[int, int]]) -> A
     return x
 
 
+def _is_depthwise(plan: ConvPlan) -> bool:
+    return plan.groups > 1 and plan.groups == plan.in_channels and plan.kernel_hw != (1, 1)
+
+
 def _correlate(xp: Any, x: Any, weight: Any, plan: ConvPlan, scratch_elements: int) -> Any:
-    """Valid cross-correlation of a padded NCHW ``x``; returns ``(N, C_out, H', W')``."""
-    n, c_in = x.shape[0], x.shape[1]
+    """Cross-correlation of an unpadded NCHW ``x``; returns ``(N, C_out, H', W')``.
+
+    Padding is applied per block of output rows, to the input rows that block reads, so
+    no padded copy of the whole input is ever made.
+    """
+    n, c_in, h = x.shape[0], x.shape[1], x.shape[2]
     groups, c_out = plan.groups, plan.out_channels
     c_group = c_in // groups
     (kh, kw), (sh, sw), (dh, dw) = plan.kernel_hw, plan.stride, plan.dilation
+    (pt, _), (pl, pr) = plan.padding
     ho, wo = plan.out_hw
     taps = kh * kw
-    if c_group == 1 and taps > 1:
-        return _depthwise(xp, x, weight, plan)
+    if _is_depthwise(plan):
+        return _depthwise(xp, _pad(xp, x, plan.padding), weight, plan)
     w = xp.reshape(weight, (groups, c_out // groups, c_group * taps))
     if taps == 1:
+        x = _pad(xp, x, plan.padding)
         cols = x[:, :, : (ho - 1) * sh + 1 : sh, : (wo - 1) * sw + 1 : sw]
         y = xp.matmul(w, xp.reshape(cols, (n, groups, c_group, ho * wo)))
         return xp.reshape(y, (n, c_out, ho, wo))
@@ -102,20 +119,16 @@ def _correlate(xp: Any, x: Any, weight: Any, plan: ConvPlan, scratch_elements: i
     blocks = []
     for r0 in range(0, ho, rows):
         r = min(rows, ho - r0)
+        top = r0 * sh - pt  # first input row of the block, in unpadded coordinates
+        span = (r - 1) * sh + (kh - 1) * dh + 1
+        lo, hi = max(top, 0), min(top + span, h)
+        block = _pad(xp, x[:, :, lo:hi, :], ((lo - top, top + span - hi), (pl, pr)))
         shifted = [
-            xp.reshape(
-                x[
-                    :,
-                    :,
-                    r0 * sh + i * dh : r0 * sh + i * dh + (r - 1) * sh + 1 : sh,
-                    j * dw : j * dw + (wo - 1) * sw + 1 : sw,
-                ],
-                (n, groups, c_group, 1, r * wo),
-            )
+            block[:, :, i * dh : i * dh + (r - 1) * sh + 1 : sh, j * dw : j * dw + (wo - 1) * sw + 1 : sw]
             for i in range(kh)
             for j in range(kw)
         ]
-        cols = xp.reshape(xp.concat(shifted, axis=3), (n, groups, c_group * taps, r * wo))
+        cols = xp.reshape(xp.stack(shifted, axis=2), (n, groups, c_group * taps, r * wo))
         blocks.append(xp.reshape(xp.matmul(w, cols), (n, c_out, r, wo)))
     return blocks[0] if len(blocks) == 1 else xp.concat(blocks, axis=2)
 
@@ -141,3 +154,17 @@ def _depthwise(xp: Any, x: Any, weight: Any, plan: ConvPlan) -> Any:
             term = tap * xp.reshape(w[:, i, j], shape)
             y = term if y is None else y + term
     return xp.reshape(y, (n, plan.out_channels, ho, wo))
+
+
+def _depthwise_channels_last(xp: Any, x: Any, weight: Any, plan: ConvPlan) -> Any:
+    """Depthwise (multiplier 1) on a padded NHWC array: weights broadcast over the last axis."""
+    (kh, kw), (sh, sw), (dh, dw) = plan.kernel_hw, plan.stride, plan.dilation
+    ho, wo = plan.out_hw
+    w = xp.reshape(weight, (plan.out_channels, kh, kw))
+    y = None
+    for i in range(kh):
+        for j in range(kw):
+            tap = x[:, i * dh : i * dh + (ho - 1) * sh + 1 : sh, j * dw : j * dw + (wo - 1) * sw + 1 : sw, :]
+            term = tap * w[:, i, j]
+            y = term if y is None else y + term
+    return y

@@ -6,7 +6,7 @@ signatures and semantics, plus the standard's dtype objects. Importing it import
 TensorFlow; xpconv does so only once the caller holds a ``tf.Tensor``.
 
 Functions: ``asarray``, ``astype``, ``broadcast_to``, ``concat``, ``isdtype``,
-``matmul``, ``permute_dims``, ``reshape``, ``result_type``, ``zeros_like``.
+``matmul``, ``permute_dims``, ``reshape``, ``result_type``, ``stack``, ``zeros_like``.
 
 Type promotion follows the standard's tables within a kind; across kinds (an integer
 with a floating dtype) the floating dtype wins, as in PyTorch and JAX, and float16 with
@@ -156,6 +156,13 @@ def result_type(*arrays_and_dtypes: Any) -> Any:
     for d in dtypes[1:]:
         out = _promote(out, tf.as_dtype(d))
     return out
+
+
+def stack(arrays: Sequence[tf.Tensor], /, *, axis: int = 0) -> tf.Tensor:
+    """Join along a new ``axis``, promoting dtypes."""
+    arrays = list(arrays)
+    dtype = result_type(*arrays)
+    return tf.stack([a if a.dtype == dtype else tf.cast(a, dtype) for a in arrays], axis=axis)
 
 
 def zeros_like(x: tf.Tensor, /, *, dtype: Any = None, device: Any = None) -> tf.Tensor:

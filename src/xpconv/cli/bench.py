@@ -4,8 +4,9 @@ For every installed framework and workload it times ``xpconv.conv2d`` with ``met
 and ``"portable"``, the framework's own convolution called directly, and ``keras.ops.conv``'s
 implementation for that framework when Keras is installed; it also measures the machine's
 float32 matrix-multiply peak in the same run. JAX runs under ``jax.jit`` with
-``block_until_ready``. Each measurement warms up first, then reports the median and the
-minimum of its repeats. Frameworks are separated by a pause, since NumPy's BLAS threads keep
+``block_until_ready``. Each candidate warms up first; then the candidates of one framework
+and workload are timed round-robin (every repeat runs each once, in a rotating order), and
+the median and minimum of the repeats are reported. Frameworks are separated by a pause, since NumPy's BLAS threads keep
 the cores busy for a while after a call.
 """
 
@@ -83,19 +84,30 @@ class Result:
 
 
 # -- timing ------------------------------------------------------------------------------
-def _time(fn: Callable[[], Any], sync: Callable[[Any], Any], repeats: int | None, budget_s: float) -> list[float]:
-    sync(fn())  # warm-up: compilation, caches, allocator
-    sync(fn())
-    times: list[float] = []
+def _time_side_by_side(fns: dict[str, Callable[[], Any]], sync: Callable[[Any], Any], repeats: int | None,
+                       budget_s: float) -> dict[str, list[float]]:
+    """Time candidates round-robin: each repeat runs every candidate once, in a rotating order,
+    so that drift of a shared, noisy machine falls on all of them alike."""
+    for fn in fns.values():  # warm-up: compilation, caches, allocator
+        sync(fn())
+        sync(fn())
+    names = list(fns)
+    times: dict[str, list[float]] = {name: [] for name in names}
     limit = repeats or 50
     start = time.perf_counter()
-    while len(times) < limit:
-        t0 = time.perf_counter()
-        sync(fn())
-        times.append(time.perf_counter() - t0)
-        if repeats is None and len(times) >= 5 and time.perf_counter() - start > budget_s:
+    for rep in range(limit):
+        order = names[rep % len(names):] + names[: rep % len(names)]
+        for name in order:
+            t0 = time.perf_counter()
+            sync(fns[name]())
+            times[name].append(time.perf_counter() - t0)
+        if repeats is None and rep >= 6 and time.perf_counter() - start > budget_s * len(names):
             break
     return times
+
+
+def _time(fn: Callable[[], Any], sync: Callable[[Any], Any], repeats: int | None, budget_s: float) -> list[float]:
+    return _time_side_by_side({"fn": fn}, sync, repeats, budget_s)["fn"]
 
 
 def matmul_peak(size: int = 2048, repeats: int = 5) -> tuple[float, str]:
@@ -228,8 +240,8 @@ def measure(workloads: tuple[Workload, ...], frameworks: list[Loaded], repeats: 
         layout = LAYOUT.get(fw.name, "NCHW")
         for wl in workloads:
             _progress(step, total, f"{fw.name}: {wl.name}")
-            for label, fn in candidates(fw, wl, layout).items():
-                times = _time(fn, fw.sync, repeats, budget_s)
+            timed = _time_side_by_side(candidates(fw, wl, layout), fw.sync, repeats, budget_s)
+            for label, times in timed.items():
                 results.append(Result(wl.name, fw.name, label, 1e3 * statistics.median(times),
                                       1e3 * min(times), len(times), extra={"layout": layout}))
             step += 1
@@ -257,7 +269,7 @@ def summary(results: list[Result], workloads: tuple[Workload, ...]) -> list[dict
         natives = [r for r in mine if r.candidate.endswith(" native")]
         fastest_native = min((r.median_ms for r in natives), default=float("nan"))
 
-        def get(fw: str, cand: str) -> float:
+        def get(fw: str, cand: str, mine: list[Result] = mine) -> float:
             found = [r.median_ms for r in mine if r.framework == fw and r.candidate == cand]
             return found[0] if found else float("nan")
 
