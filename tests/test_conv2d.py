@@ -133,6 +133,20 @@ def test_same_padding_table(fw, hw, kernel, stride, dilation, pads, expected, la
         np.testing.assert_array_equal(fw.to_numpy(explicit).reshape(np.shape(expected)), expected)
 
 
+@pytest.mark.parametrize("method", ["portable", "auto"])
+def test_a_block_of_only_padding_rows(fw, method):
+    """Stride 2 with one padding row on top: the first output row reads padding alone
+    (found by hypothesis on array_api_strict, where an empty input slice has no edge row)."""
+    x = fw.asarray(np.array([[[0.5, -1.0]]], np.float32))
+    w = fw.asarray(np.array([[[[2.0, 3.0]]]], np.float32))
+    y = xpconv.conv2d(x, w, stride=(2, 1), padding=((1, 0), (0, 0)), method=method)
+    assert_array(fw, y, dtype="float32", shape=(1, 1, 1))
+    np.testing.assert_array_equal(fw.to_numpy(y), [[[0.0]]])
+    # padded rows: [0 0 0], [0 .5 -1], [0 0 0]; the 1x2 kernel [2 3] gives [0 0], [1.5 -2], [0 0]
+    y = xpconv.conv2d(x, w, padding=((1, 1), (1, 0)), method=method)
+    np.testing.assert_array_equal(fw.to_numpy(y), [[[0.0, 0.0], [1.5, -2.0], [0.0, 0.0]]])
+
+
 # -- dtypes ---------------------------------------------------------------------------
 HALF = {"numpy": ["float16"], "torch": ["float16", "bfloat16"], "jax": ["float16", "bfloat16"],
         "tensorflow": ["float16", "bfloat16"], "array_api_strict": []}

@@ -122,7 +122,10 @@ def _correlate(xp: Any, x: Any, weight: Any, plan: ConvPlan, scratch_elements: i
         top = r0 * sh - pt  # first input row of the block, in unpadded coordinates
         span = (r - 1) * sh + (kh - 1) * dh + 1
         lo, hi = max(top, 0), min(top + span, h)
-        block = _pad(xp, x[:, :, lo:hi, :], ((lo - top, top + span - hi), (pl, pr)))
+        if hi > lo:
+            block = _pad(xp, x[:, :, lo:hi, :], ((lo - top, top + span - hi), (pl, pr)))
+        else:  # the block reads nothing but padding rows
+            block = _pad(xp, _zeros(xp, x, 2, span), ((0, 0), (pl, pr)))
         shifted = [
             block[:, :, i * dh : i * dh + (r - 1) * sh + 1 : sh, j * dw : j * dw + (wo - 1) * sw + 1 : sw]
             for i in range(kh)

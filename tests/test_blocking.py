@@ -1,4 +1,4 @@
-"""xpconv's NumPy kernel with tiny blocks, so every block boundary and padding edge is crossed."""
+"""Both of xpconv's own kernels with tiny blocks, so every block boundary and padding edge is crossed."""
 
 from __future__ import annotations
 
@@ -8,7 +8,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from test_conv2d import problems
-from xpconv import _spec
+from xpconv import _portable, _spec
 from xpconv.backends import _numpy_kernel
 
 from assertions import assert_close
@@ -28,5 +28,20 @@ def test_blocked_kernel_matches_the_oracle(problem, scratch):
     before = x.copy()
     result = _numpy_kernel.conv2d(x, problem.w, problem.b, plan, scratch_bytes=scratch)
     np.testing.assert_array_equal(x, before)
+    assert_close(FRAMEWORKS["numpy"], result, problem.oracle(), dtype="float64",
+                 magnitude=problem.oracle(absolute=True), reduction_length=problem.reduction_length)
+
+
+@settings(max_examples=60, deadline=None)
+@given(problem=problems(), scratch=st.sampled_from([1, 64, 4096]))
+def test_blocked_portable_kernel_matches_the_oracle(problem, scratch):
+    import array_api_compat.numpy as xp
+    from frameworks import FRAMEWORKS
+
+    x = problem.to_layout(problem.x)
+    options = _spec.make_options(**{"stride": 1, "padding": 0, "dilation": 1, "groups": 1, **problem.options},
+                                 data_format=problem.data_format)
+    plan = _spec.make_plan(options, x.shape, problem.w.shape, None if problem.b is None else problem.b.shape)
+    result = _portable.conv2d(xp, x, problem.w, problem.b, plan, scratch_elements=scratch)
     assert_close(FRAMEWORKS["numpy"], result, problem.oracle(), dtype="float64",
                  magnitude=problem.oracle(absolute=True), reduction_length=problem.reduction_length)
