@@ -16,15 +16,19 @@ from assertions import assert_close
 pytestmark = pytest.mark.needs("numpy")
 
 
+def _caller_input_and_plan(problem):
+    x = problem.to_layout(problem.x)
+    options = _spec.make_options(**{"stride": 1, "padding": 0, "dilation": 1, "groups": 1, **problem.options},
+                                 data_format=problem.data_format)
+    return x, _spec.make_plan(options, x.shape, problem.w.shape, None if problem.b is None else problem.b.shape)
+
+
 @settings(max_examples=60, deadline=None)
 @given(problem=problems(), scratch=st.sampled_from([1, 4096, 1 << 20]))
 def test_blocked_kernel_matches_the_oracle(problem, scratch):
     from frameworks import FRAMEWORKS
 
-    x = problem.to_layout(problem.x)
-    options = _spec.make_options(**{"stride": 1, "padding": 0, "dilation": 1, "groups": 1, **problem.options},
-                                 data_format=problem.data_format)
-    plan = _spec.make_plan(options, x.shape, problem.w.shape, None if problem.b is None else problem.b.shape)
+    x, plan = _caller_input_and_plan(problem)
     before = x.copy()
     result = _numpy_kernel.conv2d(x, problem.w, problem.b, plan, scratch_bytes=scratch)
     np.testing.assert_array_equal(x, before)
@@ -36,12 +40,10 @@ def test_blocked_kernel_matches_the_oracle(problem, scratch):
 @given(problem=problems(), scratch=st.sampled_from([1, 64, 4096]))
 def test_blocked_portable_kernel_matches_the_oracle(problem, scratch):
     import array_api_compat.numpy as xp
+
     from frameworks import FRAMEWORKS
 
-    x = problem.to_layout(problem.x)
-    options = _spec.make_options(**{"stride": 1, "padding": 0, "dilation": 1, "groups": 1, **problem.options},
-                                 data_format=problem.data_format)
-    plan = _spec.make_plan(options, x.shape, problem.w.shape, None if problem.b is None else problem.b.shape)
+    x, plan = _caller_input_and_plan(problem)
     result = _portable.conv2d(xp, x, problem.w, problem.b, plan, scratch_elements=scratch)
     assert_close(FRAMEWORKS["numpy"], result, problem.oracle(), dtype="float64",
                  magnitude=problem.oracle(absolute=True), reduction_length=problem.reduction_length)
