@@ -48,11 +48,6 @@ def pytest_configure(config: pytest.Config) -> None:
             ) from error
 
 
-def framework(name: str):
-    """A selected backend's adapter, for tests that need one framework by name."""
-    return FRAMEWORKS[name] if name in SELECTED else None
-
-
 def pytest_generate_tests(metafunc: pytest.Metafunc) -> None:
     for fixture, names in (
         ("fw", SELECTED),
