@@ -58,8 +58,7 @@ class GridBackend(backends.Backend):
 def grid_backend():
     backend = xpconv.register_backend(GridBackend())
     yield backend
-    backends._registry._BACKENDS.pop("grid")
-    backends._registry._BY_TYPE.clear()
+    backends.unregister_backend("grid")
 
 
 def test_register_a_backend(grid_backend):

@@ -7,9 +7,10 @@ from collections.abc import Callable
 from typing import TYPE_CHECKING, Any, Literal
 
 from . import _portable
+from ._cache import LRUCache
 from ._dtypes import dtype_name
 from ._spec import ConvPlan, PaddingArg, make_options, make_plan
-from .backends import resolve
+from .backends import backend_of_type, registry_generation, resolve
 
 if TYPE_CHECKING:
     from .backends import Backend
@@ -18,32 +19,35 @@ Method = Literal["auto", "native", "portable"]
 METHODS = ("auto", "native", "portable")
 
 
-def _shape(name: str, a: Any) -> tuple[int, ...]:
-    shape = tuple(a.shape)
-    if None in shape:
-        raise ValueError(
-            f"{name} must have a static shape (every dimension known). Received: {name} with shape {shape}"
-        )
-    return shape
+def _shape(backend: Backend, name: str, a: Any) -> tuple[Any, ...]:
+    """``a``'s shape, unknown sizes as the backend's symbolic values; the rank must be known."""
+    try:
+        return backend.shape(a)
+    except ValueError as error:  # an unknown rank
+        raise ValueError(f"{name} must have a known number of dimensions. Received: {name} ({error})") from None
 
 
-_DTYPE_OK: dict[Any, bool] = {}
+_DTYPE_OK: LRUCache[bool] = LRUCache(256)
 
 
-def check_dtypes(xp: Any, arrays: dict[str, Any]) -> None:
-    """Refuse bool, complex, string and object dtypes, naming the argument (memoized per dtype)."""
+def check_dtypes(backend: Backend, xp: Any, arrays: dict[str, Any]) -> None:
+    """Refuse bool, complex, string and object dtypes, naming the argument.
+
+    Memoized per backend and dtype: NumPy (ml_dtypes) and JAX share dtype objects such as
+    bfloat16, and one backend's answer must never decide another's.
+    """
     for name, a in arrays.items():
         if a is None:
             continue
         dtype = a.dtype
-        key = (type(dtype), dtype)  # the type first: no cross-library dtype comparison
+        key = (backend.name, type(dtype), dtype)  # the type first: no cross-library dtype comparison
         ok = _DTYPE_OK.get(key)
         if ok is None:
             try:
                 ok = bool(xp.isdtype(dtype, ("real floating", "integral")))
             except Exception:  # a dtype the namespace does not know at all (strings, objects)
                 ok = False
-            _DTYPE_OK[key] = ok
+            _DTYPE_OK.put(key, ok)
         if not ok:
             raise TypeError(
                 f"{name} must have a real floating-point or integer dtype. "
@@ -65,14 +69,16 @@ def prepare(
     backend, converted = resolve(named)
     (x_name, x), (w_name, weight), (b_name, bias) = converted.items()
     xp = backend.namespace(x)
-    check_dtypes(xp, converted)
+    check_dtypes(backend, xp, converted)
     plan = make_plan(
         options,
-        _shape(x_name, x),
-        _shape(w_name, weight),
-        None if bias is None else _shape(b_name, bias),
+        _shape(backend, x_name, x),
+        _shape(backend, w_name, weight),
+        None if bias is None else _shape(backend, b_name, bias),
         x_name,
         w_name,
+        maximum=backend.size_max,
+        traced=backend.is_tracing(),
     )
     arrays = (x, weight, bias)
     if x.dtype != weight.dtype or (bias is not None and bias.dtype != x.dtype):
@@ -110,10 +116,10 @@ def run(backend: Backend, xp: Any, arrays: tuple[Any, Any, Any], plan: ConvPlan,
 
 
 # Calls already validated, by signature: (types, shapes, dtypes, simple options, method) ->
-# (backend, plan, kernel). A hit skips every check that depends only on the signature; the
-# devices of the actual arrays are still compared on every call.
-_CALLS: dict[tuple, tuple[Backend, ConvPlan, Callable]] = {}
-_CALLS_LIMIT = 4096
+# (backend, plan, kernel, registry generation). A hit skips every check that depends only on
+# the signature; the devices of the actual arrays are still compared on every call. Entries
+# made before a backend was registered are stale (the generation tells) and are not used.
+_CALLS: LRUCache[tuple[Backend, ConvPlan, Callable, int]] = LRUCache(4096)
 
 
 def _signature(x: Any, weight: Any, bias: Any, options: tuple, method: str) -> tuple | None:
@@ -121,6 +127,9 @@ def _signature(x: Any, weight: Any, bias: Any, options: tuple, method: str) -> t
     if not (type(stride) is int and type(dilation) is int and type(groups) is int and type(padding) in (int, str)):
         return None  # tuples may hide bools that would compare equal to ints: take the full path
     try:
+        for d in x.shape:
+            if type(d) is not int:
+                return None  # symbolic or unknown sizes are never hashed
         if bias is None:
             key = (type(x), type(weight), x.shape, weight.shape, x.dtype, weight.dtype, options, method)
         else:
@@ -193,14 +202,16 @@ def conv2d(
     (4, 2, 2)
     """
     options = (stride, padding, dilation, groups, data_format)
-    key = _signature(x, weight, bias, options, method)
+    known = backend_of_type(type(x))
+    key = None if known is None or known.is_tracing() else _signature(x, weight, bias, options, method)
     hit = _CALLS.get(key) if key is not None else None
-    if hit is not None:
-        backend, plan, kernel = hit
+    if hit is not None and hit[3] == registry_generation():
+        backend, plan, kernel, _ = hit
         backend.check_devices(x, weight, bias)
         return kernel(x, weight, bias, plan)
+    generation = registry_generation()
     backend, xp, arrays, plan = prepare({"x": x, "weight": weight, "bias": bias}, options, method)
     kernel = kernel_for(backend, xp, arrays[0].dtype, method, plan)
-    if key is not None and arrays[0] is x and arrays[1] is weight and arrays[2] is bias and len(_CALLS) < _CALLS_LIMIT:
-        _CALLS[key] = (backend, plan, kernel)  # nothing was converted or promoted: the signature decides all
+    if key is not None and plan.static and arrays[0] is x and arrays[1] is weight and arrays[2] is bias:
+        _CALLS.put(key, (backend, plan, kernel, generation))  # nothing converted or promoted: the signature decides all
     return kernel(*arrays, plan)

@@ -19,7 +19,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from ._spec import ConvPlan
+from ._spec import ConvPlan, is_static
 
 #: Upper bound on the elements of one block of gathered columns (32 MiB of float32).
 SCRATCH_ELEMENTS = 8 * 1024 * 1024
@@ -29,93 +29,111 @@ def conv2d(xp: Any, x: Any, weight: Any, bias: Any, plan: ConvPlan, *, scratch_e
     """Cross-correlate ``x`` with ``weight`` as ``plan`` says; arrays share one dtype.
 
     ``x`` is in the caller's layout and batchedness; so is the result. Half-precision
-    inputs are computed in float32 and rounded once at the end.
+    inputs are computed in float32 and rounded once at the end. Sizes come from the plan,
+    never from ``x.shape``, so symbolic sizes (``None`` in a TensorFlow graph, ``SymInt``,
+    JAX symbolic dimensions) work: then the input is processed as one block.
     """
     dtype = x.dtype
     widen = xp.isdtype(dtype, "real floating") and dtype not in (xp.float32, xp.float64)
     if widen:
         x, weight = xp.astype(x, xp.float32), xp.astype(weight, xp.float32)
         bias = None if bias is None else xp.astype(bias, xp.float32)
+    n, c_in, (h, w) = plan.batch, plan.in_channels, plan.in_hw
+    nhwc = plan.data_format == "NHWC"
+    shape = [n, h, w, c_in] if nhwc else [n, c_in, h, w]
     if not plan.batched:
-        x = xp.reshape(x, (1, *x.shape))
-    if plan.data_format == "NHWC" and plan.kernel_hw == (1, 1) and plan.groups == 1 and plan.padding == ((0, 0), (0, 0)):
+        x = xp.reshape(x, tuple(shape))
+    if nhwc and plan.is_pointwise and plan.padding == ((0, 0), (0, 0)):
         y = _pointwise_channels_last(xp, x, weight, bias, plan)  # one product over the last axis
-        if not plan.batched:
-            y = xp.reshape(y, y.shape[1:])
-        return xp.astype(y, dtype) if widen else y
-    if plan.data_format == "NHWC" and _is_depthwise(plan) and plan.out_channels == plan.groups:
-        y = _depthwise_channels_last(xp, _pad(xp, x, plan.padding, axes=(1, 2)), weight, plan)
+    elif nhwc and plan.is_depthwise and plan.kernel_hw != (1, 1) and plan.depth_multiplier == 1:
+        y = _depthwise_channels_last(xp, _pad(xp, x, shape, plan.padding, axes=(1, 2)), weight, plan)
         y = y if bias is None else y + bias
-        if not plan.batched:
-            y = xp.reshape(y, y.shape[1:])
-        return xp.astype(y, dtype) if widen else y
-    if plan.data_format == "NHWC":
-        x = xp.permute_dims(x, (0, 3, 1, 2))
-    y = _correlate(xp, x, weight, plan, scratch_elements)
-    if bias is not None:
-        y = y + xp.reshape(bias, (1, plan.out_channels, 1, 1))
-    if plan.data_format == "NHWC":
-        y = xp.permute_dims(y, (0, 2, 3, 1))
+    else:
+        if nhwc:
+            x = xp.permute_dims(x, (0, 3, 1, 2))
+        y = _correlate(xp, x, weight, plan, scratch_elements)
+        if bias is not None:
+            y = y + xp.reshape(bias, (1, plan.out_channels, 1, 1))
+        if nhwc:
+            y = xp.permute_dims(y, (0, 2, 3, 1))
     if not plan.batched:
-        y = xp.reshape(y, y.shape[1:])
+        y = xp.reshape(y, plan.output_shape)
     return xp.astype(y, dtype) if widen else y
+
+
+def _window(x: Any, plan: ConvPlan, axis: int, starts: tuple[int, int], rows: Any = None) -> Any:
+    """``x`` at ``starts[k] + t·stride[k]`` for ``t < out[k]`` on the two spatial axes from ``axis``
+    (``rows`` output rows on the first, if given).
+
+    With static sizes one basic slice per axis; with symbolic ones ``x[a::s][:count]``, whose
+    stop a symbolic size can prove non-negative (``jax.export`` needs that; ``(n-1)·s + 1``
+    is not provably so).
+    """
+    (sh, sw), (ho, wo) = plan.stride, plan.out_hw
+    counts = (ho if rows is None else rows, wo)
+    lead = (slice(None),) * axis
+    if plan.spatial_static:
+        return x[(*lead, *(slice(a, a + (c - 1) * s + 1, s) for a, c, s in zip(starts, counts, (sh, sw))), ...)]
+    x = x[(*lead, slice(starts[0], None, sh), slice(starts[1], None, sw), ...)]
+    return x[(*lead, slice(0, counts[0]), slice(0, counts[1]), ...)]
 
 
 def _pointwise_channels_last(xp: Any, x: Any, weight: Any, bias: Any, plan: ConvPlan) -> Any:
     """A 1×1 convolution of an NHWC array: ``x[:, ::sh, ::sw, :] @ W.T``, no layout changes."""
-    (sh, sw), (ho, wo) = plan.stride, plan.out_hw
-    cols = x[:, : (ho - 1) * sh + 1 : sh, : (wo - 1) * sw + 1 : sw, :]
+    cols = _window(x, plan, 1, (0, 0))
     y = xp.matmul(cols, xp.permute_dims(xp.reshape(weight, (plan.out_channels, plan.in_channels)), (1, 0)))
     return y if bias is None else y + bias
 
 
-def _zeros(xp: Any, x: Any, axis: int, size: int) -> Any:
-    """Zeros shaped like ``x`` but ``size`` long on ``axis``: same dtype and device, no device query."""
+def _zeros(xp: Any, x: Any, shape: list[Any], axis: int, size: Any) -> Any:
+    """Zeros of ``shape`` but ``size`` long on ``axis``: same dtype and device as ``x``, no device query."""
     edge = x[(slice(None),) * axis + (slice(0, 1), ...)]
-    shape = list(x.shape)
-    shape[axis] = size
-    return xp.broadcast_to(xp.zeros_like(edge), tuple(shape))
+    full = list(shape)
+    full[axis] = size
+    return xp.broadcast_to(xp.zeros_like(edge), tuple(full))
 
 
-def _pad(xp: Any, x: Any, padding: tuple[tuple[int, int], tuple[int, int]], axes: tuple[int, int] = (2, 3)) -> Any:
-    """Zero-pad the two spatial ``axes`` (the standard has no ``pad``): concatenations."""
+def _pad(xp: Any, x: Any, shape: list[Any], padding: tuple, axes: tuple[int, int] = (2, 3)) -> Any:
+    """Zero-pad two spatial ``axes`` of ``x`` (whose shape is ``shape``; the standard has no
+    ``pad``) by concatenation. A symbolic amount is always concatenated (it may be zero)."""
+    shape = list(shape)
     for axis, (before, after) in zip(axes, padding):
-        if before or after:
-            parts = [x]
-            if before:
-                parts.insert(0, _zeros(xp, x, axis, before))
-            if after:
-                parts.append(_zeros(xp, x, axis, after))
+        parts = [x]
+        if not is_static(before) or before:
+            parts.insert(0, _zeros(xp, x, shape, axis, before))
+        if not is_static(after) or after:
+            parts.append(_zeros(xp, x, shape, axis, after))
+        if len(parts) > 1:
             x = xp.concat(parts, axis=axis)
+            shape[axis] = shape[axis] + before + after
     return x
-
-
-def _is_depthwise(plan: ConvPlan) -> bool:
-    return plan.groups > 1 and plan.groups == plan.in_channels and plan.kernel_hw != (1, 1)
 
 
 def _correlate(xp: Any, x: Any, weight: Any, plan: ConvPlan, scratch_elements: int) -> Any:
     """Cross-correlation of an unpadded NCHW ``x``; returns ``(N, C_out, H', W')``.
 
     Padding is applied per block of output rows, to the input rows that block reads, so
-    no padded copy of the whole input is ever made.
+    no padded copy of the whole input is ever made (with symbolic sizes: one block).
     """
-    n, c_in, h = x.shape[0], x.shape[1], x.shape[2]
+    n, c_in, (h, wd) = plan.batch, plan.in_channels, plan.in_hw
+    shape = [n, c_in, h, wd]
     groups, c_out = plan.groups, plan.out_channels
     c_group = c_in // groups
-    (kh, kw), (sh, sw), (dh, dw) = plan.kernel_hw, plan.stride, plan.dilation
+    (kh, kw), sh, dh = plan.kernel_hw, plan.stride[0], plan.dilation[0]
     (pt, _), (pl, pr) = plan.padding
     ho, wo = plan.out_hw
     taps = kh * kw
-    if _is_depthwise(plan):
-        return _depthwise(xp, _pad(xp, x, plan.padding), weight, plan)
+    if plan.is_depthwise and taps > 1:
+        return _depthwise(xp, _pad(xp, x, shape, plan.padding), weight, plan)
     w = xp.reshape(weight, (groups, c_out // groups, c_group * taps))
     if taps == 1:
-        x = _pad(xp, x, plan.padding)
-        cols = x[:, :, : (ho - 1) * sh + 1 : sh, : (wo - 1) * sw + 1 : sw]
+        cols = _window(_pad(xp, x, shape, plan.padding), plan, 2, (0, 0))
         y = xp.matmul(w, xp.reshape(cols, (n, groups, c_group, ho * wo)))
         return xp.reshape(y, (n, c_out, ho, wo))
-    rows = max(1, min(ho, scratch_elements // max(1, n * c_in * taps * wo)))
+    if not plan.spatial_static:  # symbolic sizes: the whole padded input is the one block
+        return _block(xp, _pad(xp, x, shape, plan.padding), w, plan, ho)
+    images = n if is_static(n) else 1  # a symbolic batch: blocks sized per image
+    rows = max(1, min(ho, scratch_elements // max(1, images * c_in * taps * wo)))
     blocks = []
     for r0 in range(0, ho, rows):
         r = min(rows, ho - r0)
@@ -123,17 +141,20 @@ def _correlate(xp: Any, x: Any, weight: Any, plan: ConvPlan, scratch_elements: i
         span = (r - 1) * sh + (kh - 1) * dh + 1
         lo, hi = max(top, 0), min(top + span, h)
         if hi > lo:
-            block = _pad(xp, x[:, :, lo:hi, :], ((lo - top, top + span - hi), (pl, pr)))
+            block = _pad(xp, x[:, :, lo:hi, :], [n, c_in, hi - lo, wd], ((lo - top, top + span - hi), (pl, pr)))
         else:  # the block reads nothing but padding rows
-            block = _pad(xp, _zeros(xp, x, 2, span), ((0, 0), (pl, pr)))
-        shifted = [
-            block[:, :, i * dh : i * dh + (r - 1) * sh + 1 : sh, j * dw : j * dw + (wo - 1) * sw + 1 : sw]
-            for i in range(kh)
-            for j in range(kw)
-        ]
-        cols = xp.reshape(xp.stack(shifted, axis=2), (n, groups, c_group * taps, r * wo))
-        blocks.append(xp.reshape(xp.matmul(w, cols), (n, c_out, r, wo)))
+            block = _pad(xp, _zeros(xp, x, shape, 2, span), [n, c_in, span, wd], ((0, 0), (pl, pr)))
+        blocks.append(_block(xp, block, w, plan, r))
     return blocks[0] if len(blocks) == 1 else xp.concat(blocks, axis=2)
+
+
+def _block(xp: Any, block: Any, w: Any, plan: ConvPlan, r: Any) -> Any:
+    """``r`` output rows from a padded block of input rows: its taps stacked, one product."""
+    n, groups, c_group = plan.batch, plan.groups, plan.in_channels // plan.groups
+    (kh, kw), (dh, dw), wo = plan.kernel_hw, plan.dilation, plan.out_hw[1]
+    shifted = [_window(block, plan, 2, (i * dh, j * dw), r) for i in range(kh) for j in range(kw)]
+    cols = xp.reshape(xp.stack(shifted, axis=2), (n, groups, c_group * kh * kw, r * wo))
+    return xp.reshape(xp.matmul(w, cols), (n, plan.out_channels, r, wo))
 
 
 def _depthwise(xp: Any, x: Any, weight: Any, plan: ConvPlan) -> Any:
@@ -142,8 +163,8 @@ def _depthwise(xp: Any, x: Any, weight: Any, plan: ConvPlan) -> Any:
     ``y[n, g, m] = Σ_taps x_shifted[n, g] · w[g, m, tap]`` for the ``m = C_out/G`` outputs of
     group ``g``; gathering columns would only feed ``G`` products of inner length ``kH·kW``.
     """
-    n, groups, multiplier = x.shape[0], plan.groups, plan.out_channels // plan.groups
-    (kh, kw), (sh, sw), (dh, dw) = plan.kernel_hw, plan.stride, plan.dilation
+    n, groups, multiplier = plan.batch, plan.groups, plan.depth_multiplier
+    (kh, kw), (dh, dw) = plan.kernel_hw, plan.dilation
     ho, wo = plan.out_hw
     # multiplier 1: the taps stay strided views, weights broadcast as (1, C, 1, 1)
     shape = (1, groups, 1, 1) if multiplier == 1 else (1, groups, multiplier, 1, 1)
@@ -151,7 +172,7 @@ def _depthwise(xp: Any, x: Any, weight: Any, plan: ConvPlan) -> Any:
     y = None
     for i in range(kh):
         for j in range(kw):
-            tap = x[:, :, i * dh : i * dh + (ho - 1) * sh + 1 : sh, j * dw : j * dw + (wo - 1) * sw + 1 : sw]
+            tap = _window(x, plan, 2, (i * dh, j * dw))
             if multiplier > 1:
                 tap = xp.reshape(tap, (n, groups, 1, ho, wo))
             term = tap * xp.reshape(w[:, i, j], shape)
@@ -161,13 +182,12 @@ def _depthwise(xp: Any, x: Any, weight: Any, plan: ConvPlan) -> Any:
 
 def _depthwise_channels_last(xp: Any, x: Any, weight: Any, plan: ConvPlan) -> Any:
     """Depthwise (multiplier 1) on a padded NHWC array: weights broadcast over the last axis."""
-    (kh, kw), (sh, sw), (dh, dw) = plan.kernel_hw, plan.stride, plan.dilation
-    ho, wo = plan.out_hw
+    (kh, kw), (dh, dw) = plan.kernel_hw, plan.dilation
     w = xp.reshape(weight, (plan.out_channels, kh, kw))
     y = None
     for i in range(kh):
         for j in range(kw):
-            tap = x[:, i * dh : i * dh + (ho - 1) * sh + 1 : sh, j * dw : j * dw + (wo - 1) * sw + 1 : sw, :]
+            tap = _window(x, plan, 1, (i * dh, j * dw))
             term = tap * w[:, i, j]
             y = term if y is None else y + term
     return y

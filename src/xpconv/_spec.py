@@ -3,15 +3,23 @@
 Everything here works on plain Python values and shapes, never on arrays, so that
 :func:`xpconv.conv2d`, the chapter's functions and :func:`xpconv.conv2d_cost` share one
 set of rules and one set of error messages. Every check happens before any arithmetic.
+
+Sizes may be symbolic: a ``torch.SymInt`` (``torch.export``, ``torch.compile(dynamic=True)``),
+a JAX symbolic dimension (``jax.export``) or, for a TensorFlow dimension that is ``None`` at
+trace time, a scalar tensor holding its run-time value. Only the channel counts and the
+kernel's size must be plain ints. The output-shape rule is written in integer arithmetic that
+all of these support, a check that needs a size is made when that size is an int (otherwise
+the framework checks at run time), and nothing symbolic is ever hashed or cached.
 """
 
 from __future__ import annotations
 
-import functools
-import math
 import operator
+from collections.abc import Callable
 from dataclasses import dataclass
-from typing import Literal, NamedTuple
+from typing import Any, Literal, NamedTuple
+
+from ._cache import LRUCache
 
 Pair = tuple[int, int]
 ExplicitPadding = tuple[Pair, Pair]
@@ -70,14 +78,28 @@ def normalize_padding(padding: object) -> str | ExplicitPadding:
     return ((ph, ph), (pw, pw))
 
 
-def same_padding(size: int, kernel: int, stride: int, dilation: int) -> Pair:
-    """TensorFlow's and JAX's "same" rule; the odd pixel goes to the end."""
-    total = max((math.ceil(size / stride) - 1) * stride + (kernel - 1) * dilation + 1 - size, 0)
+def is_static(size: object) -> bool:
+    """Whether ``size`` is a plain Python int (not a symbolic or unknown size)."""
+    return type(size) is int
+
+
+def same_padding(size: Any, kernel: int, stride: int, dilation: int, maximum: Callable[[Any, Any], Any] = max) -> tuple[Any, Any]:
+    """TensorFlow's and JAX's "same" rule; the odd pixel goes to the end.
+
+    The total is ``max((ceil(n/s) - 1)·s + e - n, 0)`` with ``e = d·(k-1) + 1``, written as
+    ``e - ((n - 1) mod s + 1)``, which needs no ``max`` when ``e >= s`` (then it is never
+    negative) and no division that a symbolic size could not do. ``maximum`` is the
+    framework's maximum for a symbolic ``size`` (only used when ``e < s``).
+    """
+    extent = dilation * (kernel - 1) + 1
+    total = extent - ((size - 1) % stride + 1)
+    if extent < stride:
+        total = max(total, 0) if is_static(size) else maximum(total, 0)
     return (total // 2, total - total // 2)
 
 
-def output_size(size: int, kernel: int, stride: int, dilation: int, pad: Pair) -> int:
-    """The one output-size rule: ``floor((n + p0 + p1 - d·(k-1) - 1) / s) + 1``."""
+def output_size(size: Any, kernel: int, stride: int, dilation: int, pad: tuple[Any, Any]) -> Any:
+    """The one output-size rule: ``floor((n + p0 + p1 - d·(k-1) - 1) / s) + 1`` (symbolic-safe)."""
     return (size + pad[0] + pad[1] - dilation * (kernel - 1) - 1) // stride + 1
 
 
@@ -91,12 +113,8 @@ class ConvOptions(NamedTuple):
     data_format: DataFormat
 
 
-_SIMPLE: dict[tuple, ConvOptions] = {}
-
-
-@functools.lru_cache(maxsize=1024)
-def _options_cached(*key: object) -> ConvOptions:
-    return _make_options(*(_unkey(k) for k in key))
+_SIMPLE: LRUCache[ConvOptions] = LRUCache(1024)
+_TYPED: LRUCache[ConvOptions] = LRUCache(1024)
 
 
 def _make_options(stride, padding, dilation, groups, data_format) -> ConvOptions:
@@ -123,52 +141,83 @@ def _hashable(value: object) -> object:
     return (type(value), value)
 
 
-def _unkey(key: object) -> object:
-    kind, value = key  # type: ignore[misc]
-    if kind in (list, tuple):
-        return kind(_unkey(v) for v in value)
-    return value
-
-
 def make_options(stride, padding, dilation, groups, data_format) -> ConvOptions:
     """Normalize the keyword options; cached, so repeated calls cost a dict look-up."""
-    if type(stride) is int and type(dilation) is int and type(groups) is int and type(padding) in (int, str):
-        simple = (stride, padding, dilation, groups, data_format)  # exact ints: no bool can meet an int here
-        options = _SIMPLE.get(simple)
+    values = (stride, padding, dilation, groups, data_format)
+    if type(stride) is int and type(dilation) is int and type(groups) is int and type(padding) in (int, str) \
+            and type(data_format) is str:
+        options = _SIMPLE.get(values)  # exact ints and strings: no bool can meet an int here
         if options is None:
-            options = _SIMPLE[simple] = _make_options(*simple)
+            options = _make_options(*values)
+            _SIMPLE.put(values, options)
         return options
-    key = tuple(_hashable(v) for v in (stride, padding, dilation, groups, data_format))
     try:
-        return _options_cached(*key)
-    except TypeError as error:  # unhashable argument: validate uncached for the message
-        if "unhashable" not in str(error):
-            raise
-        return _make_options(stride, padding, dilation, groups, data_format)
+        key = tuple(_hashable(v) for v in values)
+        hash(key)
+    except TypeError:  # unhashable argument (a list of lists, a dict...): validate uncached
+        return _make_options(*values)
+    options = _TYPED.get(key)
+    if options is None:
+        options = _make_options(*values)
+        _TYPED.put(key, options)
+    return options
 
 
 @dataclass(frozen=True)
 class ConvPlan:
     """Everything a kernel needs: options resolved against concrete shapes.
 
-    Shapes are in the canonical NCHW order, batched, whatever the caller's layout.
+    Shapes are in the canonical NCHW order, batched, whatever the caller's layout. The
+    channel counts and the kernel's size are ints; the batch, the spatial sizes, "same"
+    padding amounts and the output size may be symbolic (see :attr:`static`).
     """
 
     batched: bool
     data_format: DataFormat
-    batch: int
+    batch: Any
     in_channels: int
-    in_hw: Pair
+    in_hw: tuple[Any, Any]
     out_channels: int
     kernel_hw: Pair
     stride: Pair
     dilation: Pair
-    padding: ExplicitPadding
+    padding: tuple[tuple[Any, Any], tuple[Any, Any]]
     groups: int
-    out_hw: Pair
+    out_hw: tuple[Any, Any]
+    #: Whether the caller asked for ``padding="same"`` (natives may then pass their own "SAME").
+    same: bool = False
+    #: Made while a framework traces with symbolic sizes that look like ints (``torch.compile``).
+    traced: bool = False
 
     @property
-    def output_shape(self) -> tuple[int, ...]:
+    def static(self) -> bool:
+        """Every size is a plain int (nothing symbolic or unknown): kernels may branch on sizes."""
+        (pt, pb), (pl, pr) = self.padding
+        return not self.traced and all(is_static(v) for v in (self.batch, *self.in_hw, *self.out_hw, pt, pb, pl, pr))
+
+    @property
+    def spatial_static(self) -> bool:
+        """The spatial sizes, padding and output size are plain ints (the batch may not be)."""
+        (pt, pb), (pl, pr) = self.padding
+        return not self.traced and all(is_static(v) for v in (*self.in_hw, *self.out_hw, pt, pb, pl, pr))
+
+    @property
+    def is_depthwise(self) -> bool:
+        """One input channel per group (``groups == C_in > 1``), any depth multiplier."""
+        return self.groups > 1 and self.groups == self.in_channels
+
+    @property
+    def is_pointwise(self) -> bool:
+        """A 1×1 kernel without groups."""
+        return self.kernel_hw == (1, 1) and self.groups == 1
+
+    @property
+    def depth_multiplier(self) -> int:
+        """Output channels per group."""
+        return self.out_channels // self.groups
+
+    @property
+    def output_shape(self) -> tuple[Any, ...]:
         """The output's shape in the caller's layout and batchedness."""
         c, (h, w) = self.out_channels, self.out_hw
         inner = (c, h, w) if self.data_format == "NCHW" else (h, w, c)
@@ -184,20 +233,55 @@ class ConvPlan:
         return self.batch * self.out_channels * self.out_hw[0] * self.out_hw[1] * self.reduction_length
 
 
-def _describe(shape: tuple[int, ...]) -> str:
-    return str(tuple(shape))
+def _dim_text(size: object) -> str:
+    if is_static(size):
+        return str(size)
+    if isinstance(size, float):  # NaN: an unknown chunk size of a lazy library
+        return "nan"
+    kind = type(size).__name__
+    return str(size) if kind in ("SymInt", "_DimExpr", "DimExpr") else "None"
 
 
-@functools.lru_cache(maxsize=1024)
+def _describe(shape: tuple[Any, ...]) -> str:
+    texts = [_dim_text(d) for d in shape]
+    return "(" + ", ".join(texts) + ("," if len(texts) == 1 else "") + ")"
+
+
+_PLANS: LRUCache[ConvPlan] = LRUCache(1024)
+
+
 def make_plan(
     options: ConvOptions,
-    input_shape: tuple[int, ...],
-    weight_shape: tuple[int, ...],
-    bias_shape: tuple[int, ...] | None,
+    input_shape: tuple[Any, ...],
+    weight_shape: tuple[Any, ...],
+    bias_shape: tuple[Any, ...] | None,
     input_name: str = "x",
     weight_name: str = "weight",
+    *,
+    maximum: Callable[[Any, Any], Any] = max,
+    traced: bool = False,
 ) -> ConvPlan:
-    """Check shapes against each other and resolve padding and output size."""
+    """Check shapes against each other and resolve padding and output size.
+
+    ``input_shape`` may hold symbolic sizes for the batch and spatial axes (see the module's
+    docstring); ``maximum`` is the framework's maximum for them. ``traced``: the framework is
+    tracing, and sizes that look like ints may be symbolic. Plans of all-int shapes are cached
+    (LRU); others are made anew on every call and never hashed.
+    """
+    input_shape, weight_shape = tuple(input_shape), tuple(weight_shape)
+    key = None
+    if not traced and all(is_static(d) for d in input_shape) and all(is_static(d) for d in weight_shape) and (bias_shape is None or all(is_static(d) for d in bias_shape)):
+        key = (options, input_shape, weight_shape, None if bias_shape is None else tuple(bias_shape), input_name, weight_name)
+        plan = _PLANS.get(key)
+        if plan is not None:
+            return plan
+    plan = _make_plan(options, input_shape, weight_shape, bias_shape, input_name, weight_name, maximum, traced)
+    if key is not None:
+        _PLANS.put(key, plan)
+    return plan
+
+
+def _make_plan(options, input_shape, weight_shape, bias_shape, input_name, weight_name, maximum, traced) -> ConvPlan:
     layout = options.data_format
     layout_text = "(N, C_in, H, W) or (C_in, H, W)" if layout == "NCHW" else "(N, H, W, C_in) or (H, W, C_in)"
     if len(input_shape) not in (3, 4):
@@ -211,15 +295,32 @@ def make_plan(
             f"{weight_name} must be a 4-D array of shape (C_out, C_in/groups, kH, kW). "
             f"Received: {weight_name} with shape {_describe(weight_shape)} ({len(weight_shape)}-D)"
         )
+    for name, shape in ((input_name, input_shape), (weight_name, weight_shape)):
+        if any(isinstance(d, float) for d in shape):
+            raise ValueError(
+                f"{name} must have known sizes. Received: {name} with shape {_describe(shape)}; "
+                "for a lazy array with unknown (NaN) chunk sizes, call compute_chunk_sizes() first"
+            )
     batched = len(input_shape) == 4
     full = input_shape if batched else (1, *input_shape)
     if layout == "NCHW":
         n, c_in, h, w = full
     else:
         n, h, w, c_in = full
+    if not is_static(c_in):
+        raise ValueError(
+            f"{input_name} must have a known number of channels (only the batch and spatial sizes may be "
+            f"unknown or symbolic). Received: {input_name} with shape {_describe(input_shape)} for "
+            f"data_format={layout!r}"
+        )
+    if not all(is_static(d) for d in weight_shape):
+        raise ValueError(
+            f"{weight_name} must have a known (static) shape. Received: {weight_name} with shape "
+            f"{_describe(weight_shape)}"
+        )
     c_out, c_per_group, kh, kw = weight_shape
     for name, shape in ((input_name, input_shape), (weight_name, weight_shape)):
-        if 0 in shape:
+        if any(is_static(d) and d == 0 for d in shape):
             raise ValueError(
                 f"{name} must have no zero-sized dimension. Received: {name} with shape {_describe(shape)}"
             )
@@ -243,23 +344,25 @@ def make_plan(
     if bias_shape is not None and tuple(bias_shape) != (c_out,):
         raise ValueError(
             f"bias must be None or a 1-D array of shape (C_out,) = ({c_out},). "
-            f"Received: bias with shape {_describe(bias_shape)}"
+            f"Received: bias with shape {_describe(tuple(bias_shape))}"
         )
     (sh, sw), (dh, dw) = options.stride, options.dilation
     if options.padding == "valid":
-        padding: ExplicitPadding = ((0, 0), (0, 0))
+        padding = ((0, 0), (0, 0))
     elif options.padding == "same":
-        padding = (same_padding(h, kh, sh, dh), same_padding(w, kw, sw, dw))
+        padding = (same_padding(h, kh, sh, dh, maximum), same_padding(w, kw, sw, dw, maximum))
     else:
         padding = options.padding  # type: ignore[assignment]
     (pt, pb), (pl, pr) = padding
     extent = (dh * (kh - 1) + 1, dw * (kw - 1) + 1)
-    if extent[0] > h + pt + pb or extent[1] > w + pl + pr:
-        raise ValueError(
-            f"The kernel must not be larger than the padded input. Received: kernel size "
-            f"{kh}x{kw} (dilated extent {extent[0]}x{extent[1]}), padded input size "
-            f"{h + pt + pb}x{w + pl + pr} ({input_name} {h}x{w}, padding {padding})"
-        )
+    # with a symbolic size the framework checks at run time ("same" always fits)
+    if not traced and all(is_static(v) for v in (h, w, pt, pb, pl, pr)):
+        if extent[0] > h + pt + pb or extent[1] > w + pl + pr:
+            raise ValueError(
+                f"The kernel must not be larger than the padded input. Received: kernel size "
+                f"{kh}x{kw} (dilated extent {extent[0]}x{extent[1]}), padded input size "
+                f"{h + pt + pb}x{w + pl + pr} ({input_name} {h}x{w}, padding {padding})"
+            )
     out_hw = (output_size(h, kh, sh, dh, padding[0]), output_size(w, kw, sw, dw, padding[1]))
     return ConvPlan(
         batched=batched,
@@ -274,4 +377,6 @@ def make_plan(
         padding=padding,
         groups=groups,
         out_hw=out_hw,
+        same=options.padding == "same",
+        traced=traced,
     )

@@ -9,10 +9,13 @@ from ._base import Backend
 from ._registry import (
     available_backends,
     backend_for,
+    backend_of_type,
     get_backend,
     register_backend,
     registered_backends,
+    registry_generation,
     resolve,
+    unregister_backend,
 )
 from .array_api_strict import ArrayApiStrictBackend
 from .generic import GenericArrayApiBackend
@@ -35,8 +38,11 @@ __all__ = [
     "Backend",
     "available_backends",
     "backend_for",
+    "backend_of_type",
     "get_backend",
     "register_backend",
     "registered_backends",
+    "registry_generation",
     "resolve",
+    "unregister_backend",
 ]

@@ -38,7 +38,28 @@ class Backend:
         return sys.modules[self.module]
 
     def is_loaded(self) -> bool:
-        return self.module in sys.modules
+        """Whether the framework is imported: a real module, not ``None`` (an import blocked
+        with ``sys.modules[name] = None``) and not a stub lacking what :meth:`matches` needs."""
+        module = sys.modules.get(self.module)
+        return module is not None and self.looks_usable(module)
+
+    def looks_usable(self, module: ModuleType) -> bool:
+        """Whether ``module`` has what this backend uses (a stub module may not)."""
+        return True
+
+    def shape(self, x: Any) -> tuple[Any, ...]:
+        """``x``'s shape; sizes unknown at trace time as symbolic values the framework computes
+        with (``SymInt``, JAX symbolic dimensions, or a backend's own scalar tensors)."""
+        return tuple(x.shape)
+
+    def is_tracing(self) -> bool:
+        """Whether the framework is tracing with sizes that look like ints but may be symbolic
+        (``torch.compile``): then nothing is cached or branched on by size."""
+        return False
+
+    def size_max(self, a: Any, b: Any) -> Any:
+        """The larger of two sizes, either of which may be symbolic (see :meth:`shape`)."""
+        return max(a, b)
 
     def matches(self, x: object) -> bool:
         """Whether ``x`` is an array of this library (called only when loaded)."""

@@ -1,16 +1,31 @@
-"""Which backend handles an array: a registry consulted in order, cached per type."""
+"""Which backend handles an array: a registry consulted in order, cached per type.
+
+Registering is copy-on-write: a new ordered dict replaces the old one in one assignment, so
+a reader in another thread sees either the old registry or the new one, never a half-built
+one. Each registration bumps :func:`registry_generation`; caches elsewhere that name
+backends compare it instead of being cleared from here.
+"""
 
 from __future__ import annotations
 
 import importlib.util
 import sys
+import threading
 from typing import Any
 
 from ._base import Backend
+from ._wrappers import unwrap
 
 _BACKENDS: dict[str, Backend] = {}
 _BY_TYPE: dict[type, Backend] = {}
+_GENERATION = 0
+_LOCK = threading.Lock()
 _SEQUENCE_TYPES = (list, tuple, int, float)
+
+
+def registry_generation() -> int:
+    """A number that changes whenever a backend is registered (for caches of dispatch results)."""
+    return _GENERATION
 
 
 def register_backend(backend: Backend, *, replace: bool = False) -> Backend:
@@ -32,19 +47,29 @@ def register_backend(backend: Backend, *, replace: bool = False) -> Backend:
         raise TypeError(
             f"backend must be an instance of xpconv.backends.Backend. Received: {type(backend).__name__}"
         )
-    if backend.name in _BACKENDS and not replace:
-        raise ValueError(
-            f"a backend named {backend.name!r} is already registered; pass replace=True to replace it"
-        )
-    items = [(k, v) for k, v in _BACKENDS.items() if k != backend.name]
-    generic = [(k, v) for k, v in items if k == "array_api"]
-    others = [(k, v) for k, v in items if k != "array_api"]
-    _BACKENDS.clear()
-    _BACKENDS.update([*others, (backend.name, backend), *generic])
-    _BY_TYPE.clear()
-    calls = getattr(sys.modules.get("xpconv._conv"), "_CALLS", None)
-    if calls is not None:  # validated call signatures name backends: forget them too
-        calls.clear()
+    global _BACKENDS, _BY_TYPE, _GENERATION
+    with _LOCK:
+        if backend.name in _BACKENDS and not replace:
+            raise ValueError(
+                f"a backend named {backend.name!r} is already registered; pass replace=True to replace it"
+            )
+        items = [(k, v) for k, v in _BACKENDS.items() if k != backend.name]
+        generic = [(k, v) for k, v in items if k == "array_api"]
+        others = [(k, v) for k, v in items if k != "array_api"]
+        _BACKENDS = dict([*others, (backend.name, backend), *generic])  # one assignment: readers see old or new
+        _BY_TYPE = {}
+        _GENERATION += 1
+    return backend
+
+
+def unregister_backend(name: str) -> Backend:
+    """Remove the backend called ``name`` (copy-on-write, like :func:`register_backend`)."""
+    global _BACKENDS, _BY_TYPE, _GENERATION
+    with _LOCK:
+        backend = get_backend(name)
+        _BACKENDS = {k: v for k, v in _BACKENDS.items() if k != name}
+        _BY_TYPE = {}
+        _GENERATION += 1
     return backend
 
 
@@ -72,15 +97,21 @@ def available_backends() -> dict[str, bool]:
     }
 
 
+def backend_of_type(kind: type) -> Backend | None:
+    """The backend already found for arrays of type ``kind``, or ``None`` (never searches)."""
+    return _BY_TYPE.get(kind)
+
+
 def backend_for(x: Any) -> Backend:
     """The backend for one array; ``TypeError`` listing the registered ones if none fits."""
     kind = type(x)
-    backend = _BY_TYPE.get(kind)
+    by_type = _BY_TYPE
+    backend = by_type.get(kind)
     if backend is not None:
         return backend
     for candidate in _BACKENDS.values():
         if candidate.is_loaded() and candidate.matches(x):
-            _BY_TYPE[kind] = candidate
+            by_type[kind] = candidate
             return candidate
     raise TypeError(
         f"Unsupported array type {_type_name(x)}: expected an array of one of the registered "
@@ -102,6 +133,10 @@ def resolve(named: dict[str, Any]) -> tuple[Backend, dict[str, Any]]:
     """
     values = list(named.values())
     kind = type(values[0])
+    if unwrap.applies(kind) or any(v is not None and unwrap.applies(type(v)) for v in values[1:]):
+        named = {name: unwrap(value) for name, value in named.items()}
+        values = list(named.values())
+        kind = type(values[0])
     backend = _BY_TYPE.get(kind)
     if backend is not None and all(v is None or type(v) is kind for v in values[1:]):
         # The common case: every array of one type. Devices still must agree.

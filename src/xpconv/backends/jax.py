@@ -16,8 +16,14 @@ class JaxBackend(Backend):
     distribution = "jax"
     has_native = True
 
+    def looks_usable(self, module: Any) -> bool:
+        return isinstance(getattr(module, "Array", None), type)
+
     def matches(self, x: object) -> bool:
         return isinstance(x, self.framework.Array)  # tracers included
+
+    def size_max(self, a: Any, b: Any) -> Any:
+        return self.framework.core.max_dim(a, b)  # symbolic dimensions of jax.export
 
     def namespace(self, x: Any) -> Any:
         return self.framework.numpy
@@ -38,9 +44,7 @@ class JaxBackend(Backend):
         jax 0.10.2): depthwise layers (about 20x slower than the portable broadcast form) and
         1x1 kernels (one matrix product is up to 3x faster). Those run the portable kernel,
         under ``jax.jit`` as well; everything else runs ``lax.conv_general_dilated``."""
-        pointwise = plan.kernel_hw == (1, 1) and plan.groups == 1
-        depthwise = plan.groups > 1 and plan.groups == plan.in_channels
-        if pointwise or depthwise:
+        if (plan.is_pointwise or plan.is_depthwise) and plan.spatial_static:  # symbolic sizes: XLA's own
             import functools
 
             from .. import _portable
@@ -53,11 +57,13 @@ class JaxBackend(Backend):
         layout = plan.data_format
         if not plan.batched:
             x = x[None]
+        # symbolic "same" sizes: XLA's own "SAME", the same rule, resolved when shapes are known
+        padding = "SAME" if plan.same and not plan.spatial_static else plan.padding
         y = lax.conv_general_dilated(
             x,
             weight,
             window_strides=plan.stride,
-            padding=plan.padding,
+            padding=padding,
             rhs_dilation=plan.dilation,
             dimension_numbers=(layout, "OIHW", layout),
             feature_group_count=plan.groups,

@@ -16,9 +16,30 @@ class TensorflowBackend(Backend):
     distribution = "tensorflow"
     has_native = True
 
+    def looks_usable(self, module: Any) -> bool:
+        return hasattr(module, "Tensor") and hasattr(module, "Variable")
+
     def matches(self, x: object) -> bool:
         tf = self.framework
-        return isinstance(x, (tf.Tensor, tf.Variable))
+        found = isinstance(x, (tf.Tensor, tf.Variable))
+        if found:
+            _keep_autograph_out()
+        return found
+
+    def shape(self, x: Any) -> tuple[Any, ...]:
+        """Static sizes as ints; a size that is ``None`` at trace time (``tf.function`` with an
+        input signature, Keras' symbolic batch) as a scalar tensor of its run-time value."""
+        static = x.shape
+        if static.rank is None:
+            raise ValueError(f"shape {static} has an unknown rank")
+        dims = static.as_list()
+        if None not in dims:
+            return tuple(dims)
+        dynamic = self.framework.shape(x)
+        return tuple(dynamic[i] if d is None else d for i, d in enumerate(dims))
+
+    def size_max(self, a: Any, b: Any) -> Any:
+        return self.framework.maximum(a, b)
 
     def namespace(self, x: Any) -> Any:
         from . import tensorflow_namespace
@@ -50,43 +71,102 @@ class TensorflowBackend(Backend):
         # slicing cost 50-200 µs each in eager mode, more than a small convolution.
         tf = self.framework
         raw = tf.raw_ops
+        perm = _constants(tf)
         # raw ops do not record a tf.Variable's read on a GradientTape: convert first
         x, weight = tf.convert_to_tensor(x), tf.convert_to_tensor(weight)
         if not plan.batched:
             x = raw.ExpandDims(input=x, axis=0)
         if plan.data_format == "NCHW":
-            x = raw.Transpose(x=x, perm=self._perm((0, 2, 3, 1)))
-        (top, bottom), (left, right) = plan.padding
-        pads = {"padding": "VALID", "explicit_paddings": []}
-        if any((top, bottom, left, right)):
-            pads = {"padding": "EXPLICIT", "explicit_paddings": [0, 0, top, bottom, left, right, 0, 0]}
-        strides = [1, plan.stride[0], plan.stride[1], 1]
-        if plan.groups > 1 and plan.groups == plan.in_channels and plan.stride[0] == plan.stride[1]:
-            multiplier = plan.out_channels // plan.groups
-            kh, kw = plan.kernel_hw
-            per_channel = raw.Reshape(tensor=weight, shape=self._perm((plan.in_channels, multiplier, kh, kw)))
-            filters = raw.Transpose(x=per_channel, perm=self._perm((2, 3, 0, 1)))
-            filters = _dilate(tf, filters, plan.dilation)
-            y = raw.DepthwiseConv2dNative(input=x, filter=filters, strides=strides, data_format="NHWC", **pads)
+            x = raw.Transpose(x=x, perm=perm((0, 2, 3, 1)))
+        if plan.same and not plan.spatial_static:
+            pads = {"padding": "SAME"}  # TensorFlow's rule is xpconv's; the sizes are known at run time only
         else:
-            filters = _dilate(tf, raw.Transpose(x=weight, perm=self._perm((2, 3, 1, 0))), plan.dilation)
+            (top, bottom), (left, right) = plan.padding
+            pads = {"padding": "VALID", "explicit_paddings": []}
+            if any((top, bottom, left, right)):
+                pads = {"padding": "EXPLICIT", "explicit_paddings": [0, 0, top, bottom, left, right, 0, 0]}
+        strides = [1, plan.stride[0], plan.stride[1], 1]
+        grouped = plan.groups > 1
+        if plan.is_depthwise and plan.stride[0] == plan.stride[1]:
+            kh, kw = plan.kernel_hw
+            per_channel = raw.Reshape(tensor=weight, shape=perm((plan.in_channels, plan.depth_multiplier, kh, kw)))
+            filters = raw.Transpose(x=per_channel, perm=perm((2, 3, 0, 1)))
+            filters = _dilate(tf, filters, plan.dilation)
+            if pads["padding"] == "EXPLICIT":
+                # With oneDNN, a depthwise convolution with EXPLICIT padding followed by any bias add
+                # (ours or the caller's) aborts the process in Grappler's shape inference (TF 2.21):
+                # "Check failed: ... Invalid index from the dimension". Same padding is TF's SAME;
+                # other padding is applied first.
+                if plan.same:
+                    pads = {"padding": "SAME"}
+                else:
+                    x = raw.Pad(input=x, paddings=perm(((0, 0), (top, bottom), (left, right), (0, 0))))
+                    pads = {"padding": "VALID"}
+            y = raw.DepthwiseConv2dNative(input=x, filter=filters, strides=strides, data_format="NHWC", **pads)
+            grouped = False  # a depthwise kernel, which every fused kernel takes
+        else:
+            filters = _dilate(tf, raw.Transpose(x=weight, perm=perm((2, 3, 1, 0))), plan.dilation)
             if plan.groups == 1:
                 y = raw.Conv2D(input=x, filter=filters, strides=strides, data_format="NHWC", **pads)
             else:
                 y = _grouped(tf, x, filters, strides, pads, plan.groups)
         if bias is not None:
-            y = raw.BiasAdd(value=y, bias=tf.convert_to_tensor(bias), data_format="NHWC")
+            bias = tf.convert_to_tensor(bias)
+            if grouped:
+                # Grappler's remapper fuses Conv2D + BiasAdd into _FusedConv2D, which refuses grouped
+                # convolutions (on CPUs where oneDNN is off). An AddV2 is not fused there, and where
+                # oneDNN fuses it as a bias add, its fused kernel takes groups (tested both ways).
+                y = raw.AddV2(x=y, y=bias)
+            else:
+                y = raw.BiasAdd(value=y, bias=bias, data_format="NHWC")
         if plan.data_format == "NCHW":
-            y = raw.Transpose(x=y, perm=self._perm((0, 3, 1, 2)))
+            y = raw.Transpose(x=y, perm=perm((0, 3, 1, 2)))
         return y if plan.batched else raw.Squeeze(input=y, axis=[0])
 
-    def _perm(self, perm: tuple[int, ...]) -> Any:
-        """An int32 constant for a permutation or shape, made once."""
-        cache = self.__dict__.setdefault("_perms", {})
-        if perm not in cache:
-            with self.framework.init_scope():  # a constant made once, outside any tf.function graph
-                cache[perm] = self.framework.constant(perm, dtype=self.framework.int32)
-        return cache[perm]
+
+# Eager constants for permutations and shapes, by (values, device scope). Made only when
+# executing eagerly: inside a tf.function or a tf.Graph the values go in as Python lists and
+# become constants of that graph, so nothing is ever captured from another graph or context.
+_EAGER_CONSTANTS: dict[tuple, Any] = {}
+
+
+def _constants(tf: Any) -> Any:
+    """A function from a (nested) tuple of ints to an int32 tensor usable in the current context."""
+    if not tf.executing_eagerly():
+        return list
+    scope = _device_scope()
+
+    def constant(values: tuple[int, ...]) -> Any:
+        key = (values, scope)
+        tensor = _EAGER_CONSTANTS.get(key)
+        if tensor is None:
+            tensor = _EAGER_CONSTANTS[key] = tf.constant(values, dtype=tf.int32)
+        return tensor
+
+    return constant
+
+
+def _device_scope() -> str:
+    try:
+        from tensorflow.python.eager import context
+    except ImportError:  # private module moved: no device scope is known
+        return ""
+    return context.context().device_name or ""
+
+
+def _keep_autograph_out() -> None:
+    """Tell AutoGraph to run xpconv's code as written inside ``tf.function`` (once per process).
+
+    xpconv never branches on a tensor's value, so there is nothing to convert; converting
+    would only cost tracing time and print warnings about code it cannot handle.
+    """
+    try:
+        from tensorflow.python.autograph.core import config
+    except ImportError:  # private module moved: AutoGraph converts, which is still correct
+        return
+    rule = config.DoNotConvert("xpconv")
+    if not any(getattr(r, "_prefix", None) == "xpconv" for r in config.CONVERSION_RULES):
+        config.CONVERSION_RULES = (rule, *config.CONVERSION_RULES)
 
 
 def _could_record_gradient(tf: Any) -> bool:

@@ -16,8 +16,17 @@ class TorchBackend(Backend):
     distribution = "torch"
     has_native = True
 
+    def looks_usable(self, module: Any) -> bool:
+        return isinstance(getattr(module, "Tensor", None), type)
+
     def matches(self, x: object) -> bool:
         return isinstance(x, self.framework.Tensor)
+
+    def is_tracing(self) -> bool:
+        return self.framework.compiler.is_compiling()  # Dynamo sees a SymInt's type as int
+
+    def size_max(self, a: Any, b: Any) -> Any:
+        return self.framework.sym_max(a, b)  # no guard on a SymInt (torch.export, dynamic=True)
 
     def namespace(self, x: Any) -> Any:
         import array_api_compat.torch
@@ -44,7 +53,7 @@ class TorchBackend(Backend):
         if plan.data_format == "NHWC":  # a view; torch runs it as channels_last
             x = x.permute(0, 3, 1, 2) if plan.batched else x.permute(2, 0, 1)
         (top, bottom), (left, right) = plan.padding
-        if top == bottom and left == right:
+        if plan.spatial_static and top == bottom and left == right:  # comparing SymInts would guard
             padding: Any = (top, left)
         else:
             x = functional.pad(x, (left, right, top, bottom))
