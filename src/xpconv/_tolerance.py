@@ -20,7 +20,8 @@ EPS = {
 def allowed_error(dtype: object, reduction_length: int, magnitude: np.ndarray) -> np.ndarray:
     """Largest acceptable ``|result - oracle|`` per element.
 
-    ``magnitude`` is ``conv(|x|, |w|) + |b|`` in float64 (see ``conv2d_oracle(absolute=True)``).
+    ``magnitude`` is ``conv(|x|, |w|) + |b|`` in float64 (see ``conv2d_oracle(absolute=True)``);
+    for a gradient, the same sums of absolute values (``conv2d_oracle_grad(absolute=True)``).
     A sum of ``K`` rounded products drifts like ``sqrt(K)`` roundoffs of the magnitude
     (we allow 8 of them, for blocked and Winograd-style summation orders), plus one
     roundoff for the final rounding to ``dtype``. Integer dtypes: exact (0).

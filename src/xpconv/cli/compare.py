@@ -1,4 +1,8 @@
-"""``xpconv compare``: every backend and method on one seeded suite, against the oracle and each other."""
+"""``xpconv compare``: every backend and method on one seeded suite, against the oracle and each other.
+
+Values of every backend and method; gradients of every framework with autodiff (torch, JAX,
+TensorFlow), for the portable and native methods. One tolerance rule for all of them.
+"""
 
 from __future__ import annotations
 
@@ -10,13 +14,18 @@ from typing import Any
 import numpy as np
 
 from .._conv import conv2d
-from .._oracle import conv2d_oracle
-from .._spec import make_options, make_plan
+from .._oracle import conv2d_oracle, conv2d_oracle_grad
+from .._spec import ConvPlan, make_options, make_plan
 from .._tolerance import allowed_error
 from .frameworks import load
+from .gradients import RUNNERS
 from .table import render
 
 DTYPES = ("float32", "float64")
+#: The gradients compared, of ``sum(y * g)`` with respect to x, weight and bias.
+QUANTITIES = ("dx", "dw", "db")
+#: The methods whose gradients are compared ("auto" runs one of them).
+GRADIENT_METHODS = ("portable", "native")
 
 
 @dataclass(frozen=True)
@@ -59,24 +68,75 @@ def _inputs(case: Case, seed: int, dtype: str) -> tuple[np.ndarray, np.ndarray, 
     return x, w, b
 
 
+def _plan(case: Case) -> ConvPlan:
+    options = make_options(**{"stride": 1, "padding": 0, "dilation": 1, "groups": 1, **case.options}, data_format="NCHW")
+    return make_plan(options, case.x_shape, case.w_shape, None)
+
+
+def _oracle_args(plan: ConvPlan) -> dict[str, Any]:
+    return {"stride": plan.stride, "padding": plan.padding, "dilation": plan.dilation, "groups": plan.groups}
+
+
+def _to_nchw(case: Case, a: np.ndarray) -> np.ndarray:
+    """An input-shaped or output-shaped array of the case's layout as batched NCHW."""
+    a4 = a if a.ndim == 4 else a[None]
+    return np.moveaxis(a4, -1, -3) if case.data_format == "NHWC" else a4
+
+
+def _from_nchw(case: Case, a: np.ndarray) -> np.ndarray:
+    """The inverse of :func:`_to_nchw`."""
+    if len(case.x_shape) == 3:
+        a = a[0]
+    return np.moveaxis(a, -3, -1) if case.data_format == "NHWC" else a
+
+
 def _oracle(case: Case, x: np.ndarray, w: np.ndarray, b: np.ndarray | None) -> tuple[np.ndarray, np.ndarray, int]:
     """Float64 result and magnitude of exactly these inputs, in the case's layout; reduction length."""
-    options = make_options(**{"stride": 1, "padding": 0, "dilation": 1, "groups": 1, **case.options}, data_format="NCHW")
-    plan = make_plan(options, case.x_shape, case.w_shape, None)
-    x4 = x if x.ndim == 4 else x[None]
-    if case.data_format == "NHWC":
-        x4 = np.moveaxis(x4, -1, -3)
-    args = {"stride": plan.stride, "padding": plan.padding, "dilation": plan.dilation, "groups": plan.groups}
-    outputs = [conv2d_oracle(x4, w, b, absolute=absolute, **args) for absolute in (False, True)]
-    if x.ndim == 3:
-        outputs = [o[0] for o in outputs]
-    if case.data_format == "NHWC":
-        outputs = [np.moveaxis(o, -3, -1) for o in outputs]
-    return outputs[0], outputs[1], plan.reduction_length
+    plan = _plan(case)
+    outputs = [conv2d_oracle(_to_nchw(case, x), w, b, absolute=absolute, **_oracle_args(plan)) for absolute in (False, True)]
+    return _from_nchw(case, outputs[0]), _from_nchw(case, outputs[1]), plan.reduction_length
+
+
+def _cotangent(seed: int, dtype: str, shape: tuple[int, ...]) -> np.ndarray:
+    """The fixed, seeded ``g`` of the loss ``sum(y * g)``, shaped like the output, rounded to ``dtype``."""
+    return np.random.default_rng([seed, 1]).standard_normal(shape).astype(dtype)
+
+
+def _oracle_gradients(case: Case, x: np.ndarray, w: np.ndarray, g: np.ndarray) -> dict[str, tuple[np.ndarray, np.ndarray, int]]:
+    """Per quantity (dx, dw, db): float64 gradient, magnitude and reduction length; dx in the case's layout."""
+    plan = _plan(case)
+    exact, magnitude = (
+        conv2d_oracle_grad(_to_nchw(case, x), w, _to_nchw(case, g), absolute=absolute, **_oracle_args(plan))
+        for absolute in (False, True)
+    )
+    kh, kw = plan.kernel_hw
+    lengths = {
+        "dx": (plan.out_channels // plan.groups) * kh * kw,  # outputs reading one input pixel, at most
+        "dw": plan.batch * plan.out_hw[0] * plan.out_hw[1],
+        "db": plan.batch * plan.out_hw[0] * plan.out_hw[1],
+    }
+    result = {}
+    for index, quantity in enumerate(QUANTITIES):
+        e, m = exact[index], magnitude[index]
+        if quantity == "dx":
+            e, m = _from_nchw(case, e), _from_nchw(case, m)
+        result[quantity] = (e, m, lengths[quantity])
+    return result
+
+
+def _error(got: np.ndarray, expected: np.ndarray) -> np.ndarray:
+    """``|got - expected|``; infinite everywhere when the shapes differ (never broadcast)."""
+    if got.shape != expected.shape:
+        return np.full(expected.shape, np.inf)
+    return np.abs(got - expected)
 
 
 def measure() -> list[dict[str, Any]]:
-    """One record per (case, dtype, backend, method), plus the spread between all of them."""
+    """One record per (case, dtype, backend, method, quantity), plus the spread between all of them.
+
+    Quantity ``"y"``: the result of every backend and method. ``"dx"``, ``"dw"``, ``"db"``: the
+    gradients of ``sum(y * g)`` from each framework's autodiff, methods portable and native.
+    """
     loaded = load()
     records = []
     for index, case in enumerate(SUITE):
@@ -95,31 +155,80 @@ def measure() -> list[dict[str, Any]]:
             stack = np.stack(results)
             spread = stack.max(axis=0) - stack.min(axis=0)
             records.append(_record(case, dtype, "between frameworks", "spread", spread, 2 * allowed))
+            records += _gradient_records(case, _cotangent(index, dtype, expected.shape), inputs, dtype, loaded)
     return records
 
 
-def _record(case: Case, dtype: str, backend: str, method: str, error: np.ndarray, allowed: np.ndarray) -> dict[str, Any]:
+def _gradient_records(case: Case, g: np.ndarray, inputs: tuple, dtype: str, loaded: list) -> list[dict[str, Any]]:
+    """Gradients of every autodiff framework and method against the oracle's, and their spread."""
+    runners = [(fw.name, RUNNERS[fw.name]) for fw in loaded if fw.name in RUNNERS]
+    if not runners:
+        return []
+    x, w, b = inputs
+    oracle = _oracle_gradients(case, x, w, g)
+    quantities = [q for q in QUANTITIES if q != "db" or b is not None]
+    allowed = {q: allowed_error(dtype, oracle[q][2], oracle[q][1]) for q in quantities}
+    records, results = [], {q: [] for q in quantities}
+    for name, runner in runners:
+        for method in GRADIENT_METHODS:
+            grads = runner(conv2d, x, w, b, g, data_format=case.data_format, method=method, **case.options)
+            for q in quantities:
+                error = _error(grads[q], oracle[q][0])
+                results[q].append(grads[q] if np.isfinite(error).all() else np.full_like(oracle[q][0], np.nan))
+                records.append(_record(case, dtype, name, method, error, allowed[q], q))
+    for q in quantities:
+        stack = np.stack(results[q])
+        spread = stack.max(axis=0) - stack.min(axis=0)
+        records.append(_record(case, dtype, "between frameworks", "spread", spread, 2 * allowed[q], q))
+    return records
+
+
+def _record(case: Case, dtype: str, backend: str, method: str, error: np.ndarray, allowed: np.ndarray,
+            quantity: str = "y") -> dict[str, Any]:
     return {
-        "case": case.name, "dtype": dtype, "backend": backend, "method": method,
+        "case": case.name, "dtype": dtype, "backend": backend, "method": method, "quantity": quantity,
         "max_error": float(error.max()),
         "worst_ratio": float((error / np.maximum(allowed, np.finfo(np.float64).tiny)).max()),
         "ok": bool((error <= allowed).all()),
     }
 
 
-def _tables(records: list[dict[str, Any]], markdown: bool) -> str:
-    summary: dict[tuple[str, str, str], dict[str, Any]] = {}
+def _table(records: list[dict[str, Any]], markdown: bool, gradients: bool) -> str:
+    """The worst record of each (backend, method, dtype[, quantity]): values or gradients."""
+    summary: dict[tuple[str, ...], dict[str, Any]] = {}
     for r in records:
-        key = (r["backend"], r["method"], r["dtype"])
+        if (r["quantity"] != "y") != gradients:
+            continue
+        key = (r["backend"], r["method"], r["dtype"]) + ((r["quantity"],) if gradients else ())
         best = summary.get(key)
         if best is None or r["max_error"] > best["max_error"]:
             summary[key] = {**r, "ok": r["ok"] and (best is None or best["ok"])}
         elif not r["ok"]:
             best["ok"] = False
-    rows = [[b, m, d, f"{s['max_error']:.2e}", s["case"], f"{s['worst_ratio']:.3f}", "✓" if s["ok"] else "✗"]
-            for (b, m, d), s in summary.items()]
-    headers = ["backend", "method", "dtype", "largest error", "in case", "error / tolerance", "ok"]
+    keys = list(summary)
+    if gradients:  # dx, dw, db together under each backend and method (cases without bias have no db)
+        first: dict[tuple[str, ...], int] = {}
+        for key in keys:
+            first.setdefault(key[:3], len(first))
+        keys.sort(key=lambda k: (DTYPES.index(k[2]), first[k[:3]], QUANTITIES.index(k[3])))
+    rows = [[*key, f"{summary[key]['max_error']:.2e}", summary[key]["case"], f"{summary[key]['worst_ratio']:.3f}",
+             "✓" if summary[key]["ok"] else "✗"] for key in keys]
+    headers = ["backend", "method", "dtype", *(["quantity"] if gradients else []),
+               "largest error", "in case", "error / tolerance", "ok"]
     return render(headers, rows, markdown=markdown)
+
+
+def _report(records: list[dict[str, Any]], markdown: bool, title: str) -> str:
+    """The values table, then the gradients table when there is one."""
+    heading = "### " if markdown else ""
+    parts = [f"{heading}{title}", _table(records, markdown, gradients=False)]
+    if any(r["quantity"] != "y" for r in records):
+        parts += [
+            f"{heading}gradients of sum(y * g) (fixed seeded g) with respect to x (dx), weight (dw) and bias (db), "
+            f"by each framework's autodiff through methods {' and '.join(GRADIENT_METHODS)}; same tolerance rule",
+            _table(records, markdown, gradients=True),
+        ]
+    return "\n\n".join(parts)
 
 
 def run(as_json: bool = False, markdown: bool = False) -> int:
@@ -128,13 +237,12 @@ def run(as_json: bool = False, markdown: bool = False) -> int:
     if as_json:
         print(json.dumps({"ok": ok, "records": records}, indent=2))
     else:
-        text = _tables(records, markdown)
-        title = f"xpconv compare: {len(SUITE)} problems x {len(DTYPES)} dtypes; error vs the float64 oracle, spread between all backends and methods"
-        print(("### " if markdown else "") + title + "\n")
-        print(text)
+        title = (f"xpconv compare: {len(SUITE)} problems x {len(DTYPES)} dtypes; error vs the float64 oracle, "
+                 "spread between all backends and methods")
+        print(_report(records, markdown, title))
         print("\nall within tolerance" if ok else "\nSOME RESULTS OUTSIDE TOLERANCE")
     summary_file = os.environ.get("GITHUB_STEP_SUMMARY")
     if summary_file:
         with open(summary_file, "a", encoding="utf-8") as handle:
-            handle.write("### xpconv compare\n\n" + _tables(records, True) + "\n")
+            handle.write(_report(records, True, "xpconv compare") + "\n")
     return 0 if ok else 1
