@@ -30,24 +30,26 @@ def _shape(backend: Backend, name: str, a: Any) -> tuple[Any, ...]:
 _DTYPE_OK: LRUCache[bool] = LRUCache(256)
 
 
-def check_dtypes(backend: Backend, xp: Any, arrays: dict[str, Any]) -> None:
+def check_dtypes(backend: Backend, xp: Any, arrays: dict[str, Any], *, cache: bool = True) -> None:
     """Refuse bool, complex, string and object dtypes, naming the argument.
 
     Memoized per backend and dtype: NumPy (ml_dtypes) and JAX share dtype objects such as
-    bfloat16, and one backend's answer must never decide another's.
+    bfloat16, and one backend's answer must never decide another's. ``cache=False`` while
+    the framework traces (see :func:`xpconv._spec.make_options`).
     """
     for name, a in arrays.items():
         if a is None:
             continue
         dtype = a.dtype
         key = (backend.name, type(dtype), dtype)  # the type first: no cross-library dtype comparison
-        ok = _DTYPE_OK.get(key)
+        ok = _DTYPE_OK.get(key) if cache else None
         if ok is None:
             try:
                 ok = bool(xp.isdtype(dtype, ("real floating", "integral")))
             except Exception:  # a dtype the namespace does not know at all (strings, objects)
                 ok = False
-            _DTYPE_OK.put(key, ok)
+            if cache:
+                _DTYPE_OK.put(key, ok)
         if not ok:
             raise TypeError(
                 f"{name} must have a real floating-point or integer dtype. "
@@ -65,11 +67,12 @@ def prepare(
     """
     if method not in METHODS:
         raise ValueError(f"method must be one of {METHODS}. Received: method={method!r}")
-    options = make_options(*options_args)
     backend, converted = resolve(named)
+    tracing = backend.is_tracing()  # then no cache is read or written (torch.compile guards on them)
+    options = make_options(*options_args, cache=not tracing)
     (x_name, x), (w_name, weight), (b_name, bias) = converted.items()
     xp = backend.namespace(x)
-    check_dtypes(backend, xp, converted)
+    check_dtypes(backend, xp, converted, cache=not tracing)
     plan = make_plan(
         options,
         _shape(backend, x_name, x),
@@ -78,7 +81,7 @@ def prepare(
         x_name,
         w_name,
         maximum=backend.size_max,
-        traced=backend.is_tracing(),
+        traced=tracing,
     )
     arrays = (x, weight, bias)
     if x.dtype != weight.dtype or (bias is not None and bias.dtype != x.dtype):

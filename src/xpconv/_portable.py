@@ -65,15 +65,19 @@ def _window(x: Any, plan: ConvPlan, axis: int, starts: tuple[int, int], rows: An
     """``x`` at ``starts[k] + t·stride[k]`` for ``t < out[k]`` on the two spatial axes from ``axis``
     (``rows`` output rows on the first, if given).
 
-    With static sizes one basic slice per axis; with symbolic ones ``x[a::s][:count]``, whose
-    stop a symbolic size can prove non-negative (``jax.export`` needs that; ``(n-1)·s + 1``
-    is not provably so).
+    With static sizes one basic slice per axis; with symbolic ones ``x[a : a+count]`` (stride 1)
+    or ``x[a::s][:count]``, whose stops a symbolic size can prove non-negative (``jax.export``
+    needs that; ``(n-1)·s + 1`` is not provably so). With a stride > 1 and symbolic spatial
+    sizes, ``jax.export`` and ``torch.export`` still cannot prove the taps' lengths equal:
+    that combination needs ``method="auto"`` or ``"native"`` (documented).
     """
     (sh, sw), (ho, wo) = plan.stride, plan.out_hw
     counts = (ho if rows is None else rows, wo)
     lead = (slice(None),) * axis
     if plan.spatial_static:
         return x[(*lead, *(slice(a, a + (c - 1) * s + 1, s) for a, c, s in zip(starts, counts, (sh, sw))), ...)]
+    if (sh, sw) == (1, 1):
+        return x[(*lead, *(slice(a, a + c) for a, c in zip(starts, counts)), ...)]
     x = x[(*lead, slice(starts[0], None, sh), slice(starts[1], None, sw), ...)]
     return x[(*lead, slice(0, counts[0]), slice(0, counts[1]), ...)]
 
@@ -128,8 +132,12 @@ def _correlate(xp: Any, x: Any, weight: Any, plan: ConvPlan, scratch_elements: i
     w = xp.reshape(weight, (groups, c_out // groups, c_group * taps))
     if taps == 1:
         cols = _window(_pad(xp, x, shape, plan.padding), plan, 2, (0, 0))
-        y = xp.matmul(w, xp.reshape(cols, (n, groups, c_group, ho * wo)))
-        return xp.reshape(y, (n, c_out, ho, wo))
+        if plan.spatial_static:
+            y = xp.matmul(w, xp.reshape(cols, (n, groups, c_group, ho * wo)))
+            return xp.reshape(y, (n, c_out, ho, wo))
+        cols = xp.permute_dims(xp.reshape(cols, (n, groups, c_group, ho, wo)), (0, 1, 3, 2, 4))  # as in _block
+        y = xp.matmul(xp.reshape(w, (1, groups, 1, c_out // groups, c_group)), cols)
+        return xp.reshape(xp.permute_dims(y, (0, 1, 3, 2, 4)), (n, c_out, ho, wo))
     if not plan.spatial_static:  # symbolic sizes: the whole padded input is the one block
         return _block(xp, _pad(xp, x, shape, plan.padding), w, plan, ho)
     images = n if is_static(n) else 1  # a symbolic batch: blocks sized per image
@@ -153,8 +161,15 @@ def _block(xp: Any, block: Any, w: Any, plan: ConvPlan, r: Any) -> Any:
     n, groups, c_group = plan.batch, plan.groups, plan.in_channels // plan.groups
     (kh, kw), (dh, dw), wo = plan.kernel_hw, plan.dilation, plan.out_hw[1]
     shifted = [_window(block, plan, 2, (i * dh, j * dw), r) for i in range(kh) for j in range(kw)]
-    cols = xp.reshape(xp.stack(shifted, axis=2), (n, groups, c_group * kh * kw, r * wo))
-    return xp.reshape(xp.matmul(w, cols), (n, plan.out_channels, r, wo))
+    taps = xp.stack(shifted, axis=2)  # (N, C_in, kH·kW, r, W')
+    if plan.spatial_static:
+        cols = xp.reshape(taps, (n, groups, c_group * kh * kw, r * wo))
+        return xp.reshape(xp.matmul(w, cols), (n, plan.out_channels, r, wo))
+    # Symbolic sizes: never merge r and W' (jax.export cannot prove a product of two symbolic
+    # sizes non-negative); the product is batched over rows instead.
+    cols = xp.permute_dims(xp.reshape(taps, (n, groups, c_group * kh * kw, r, wo)), (0, 1, 3, 2, 4))
+    y = xp.matmul(xp.reshape(w, (1, groups, 1, plan.out_channels // groups, c_group * kh * kw)), cols)
+    return xp.reshape(xp.permute_dims(y, (0, 1, 3, 2, 4)), (n, plan.out_channels, r, wo))
 
 
 def _depthwise(xp: Any, x: Any, weight: Any, plan: ConvPlan) -> Any:

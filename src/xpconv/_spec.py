@@ -141,9 +141,15 @@ def _hashable(value: object) -> object:
     return (type(value), value)
 
 
-def make_options(stride, padding, dilation, groups, data_format) -> ConvOptions:
-    """Normalize the keyword options; cached, so repeated calls cost a dict look-up."""
+def make_options(stride, padding, dilation, groups, data_format, *, cache: bool = True) -> ConvOptions:
+    """Normalize the keyword options; cached, so repeated calls cost a dict look-up.
+
+    ``cache=False`` (while a framework traces: ``torch.compile`` guards on what a global cache
+    holds, so a miss now and a hit later would recompile) neither reads nor writes the cache.
+    """
     values = (stride, padding, dilation, groups, data_format)
+    if not cache:
+        return _make_options(*values)
     if type(stride) is int and type(dilation) is int and type(groups) is int and type(padding) in (int, str) \
             and type(data_format) is str:
         options = _SIMPLE.get(values)  # exact ints and strings: no bool can meet an int here

@@ -111,7 +111,8 @@ def backend_for(x: Any) -> Backend:
         return backend
     for candidate in _BACKENDS.values():
         if candidate.is_loaded() and candidate.matches(x):
-            by_type[kind] = candidate
+            if not candidate.is_tracing():  # torch.compile would guard on the write, then recompile
+                by_type[kind] = candidate
             return candidate
     raise TypeError(
         f"Unsupported array type {_type_name(x)}: expected an array of one of the registered "
@@ -133,7 +134,7 @@ def resolve(named: dict[str, Any]) -> tuple[Backend, dict[str, Any]]:
     """
     values = list(named.values())
     kind = type(values[0])
-    if unwrap.applies(kind) or any(v is not None and unwrap.applies(type(v)) for v in values[1:]):
+    if any(v is not None and unwrap.applies(type(v)) for v in values):
         named = {name: unwrap(value) for name, value in named.items()}
         values = list(named.values())
         kind = type(values[0])

@@ -4,7 +4,7 @@ Keras 3 variables (``keras.Variable``, what ``Layer.add_weight`` returns) hold a
 Keras backend's framework in ``.value``: a ``tf.Variable``, a ``jax.Array`` (a tracer inside
 ``model.fit``, where Keras swaps in the traced values) or a ``torch.nn.Parameter``. Reading
 ``.value`` keeps gradients flowing on every backend. Keras is recognized only when it is
-already in ``sys.modules``; the answer is cached per type.
+already in ``sys.modules``.
 """
 
 from __future__ import annotations
@@ -20,16 +20,15 @@ def _is_keras_variable(kind: type) -> bool:
 
 
 class _Unwrap:
-    """``unwrap(value)``: the array a wrapper stands for, or ``value`` itself."""
+    """``unwrap(value)``: the array a wrapper stands for, or ``value`` itself.
 
-    def __init__(self) -> None:
-        self._by_type: dict[type, bool] = {}
+    Not cached per type: a cache written while ``torch.compile`` traces would be guarded on,
+    and the check is one ``sys.modules`` look-up when Keras is not loaded.
+    """
 
-    def applies(self, kind: type) -> bool:
-        known = self._by_type.get(kind)
-        if known is None:
-            known = self._by_type[kind] = _is_keras_variable(kind)
-        return known
+    @staticmethod
+    def applies(kind: type) -> bool:
+        return _is_keras_variable(kind)
 
     def __call__(self, value: Any) -> Any:
         return value.value if value is not None and self.applies(type(value)) else value

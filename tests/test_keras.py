@@ -1,0 +1,33 @@
+"""Issue 7: Keras 3. A layer holding its weight as a Keras variable, in a functional model
+built symbolically (batch None), compiled and fit, on each Keras backend in its own process
+(Keras picks its backend at import). Predictions and loss history must equal a twin model
+that uses ``keras.layers.Conv2D`` with the same initial weights and data."""
+
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+SCRIPT = Path(__file__).parent / "keras_fit.py"
+
+
+@pytest.mark.parametrize("backend", [pytest.param(b, marks=pytest.mark.needs(b)) for b in ("tensorflow", "jax", "torch")])
+def test_keras_model_fits_like_keras_conv2d(backend):
+    env = {**os.environ, "KERAS_BACKEND": backend, "TF_CPP_MIN_LOG_LEVEL": "3"}
+    out = subprocess.run([sys.executable, str(SCRIPT)], capture_output=True, text=True, env=env, timeout=600)
+    assert out.returncode == 0, out.stderr[-3000:]
+    report = json.loads(out.stdout.strip().splitlines()[-1])
+    assert report["backend"] == backend
+    assert "keras" in report["variable_type"]  # the layer really passed a Keras variable
+    assert report["symbolic_output_shape"] == [None, 8, 8, 8]  # built on keras.Input: batch None
+    assert report["eager_shape"] == [2, 8, 8, 8]
+    losses = report["losses"]
+    assert len(losses["xpconv"]) == 2 and losses["xpconv"][1] < losses["xpconv"][0]  # it learned
+    np.testing.assert_allclose(losses["xpconv"], losses["keras"], rtol=1e-4)
+    np.testing.assert_allclose(report["predictions"]["xpconv"], report["predictions"]["keras"], rtol=1e-4, atol=1e-6)
