@@ -10,7 +10,7 @@ from . import _portable
 from ._cache import LRUCache
 from ._dtypes import dtype_name
 from ._spec import ConvPlan, PaddingArg, make_options, make_plan
-from .backends import backend_of_type, registry_generation, resolve
+from .backends import backend_of_type, on_registry_change, registry_generation, resolve
 
 if TYPE_CHECKING:
     from .backends import Backend
@@ -119,29 +119,29 @@ def run(backend: Backend, xp: Any, arrays: tuple[Any, Any, Any], plan: ConvPlan,
 
 
 # Calls already validated, by signature: (types, shapes, dtypes, simple options, method) ->
-# (backend, plan, kernel, registry generation). A hit skips every check that depends only on
-# the signature; the devices of the actual arrays are still compared on every call. Entries
-# made before a backend was registered are stale (the generation tells) and are not used.
-_CALLS: LRUCache[tuple[Backend, ConvPlan, Callable, int]] = LRUCache(4096)
+# (backend, plan, kernel). A hit skips every check that depends only on the signature; the
+# devices of the actual arrays are still compared on every call. Registering a backend
+# clears it (through the registry's hook, so a hit costs no generation check).
+_CALLS: LRUCache[tuple[Backend, ConvPlan, Callable]] = LRUCache(4096)
+on_registry_change(_CALLS.clear)
 
 
 def _signature(x: Any, weight: Any, bias: Any, options: tuple, method: str) -> tuple | None:
+    """The cache key of a call, or ``None`` where the full path must run. Not hashed here:
+    the look-up hashes it once, and an unhashable key (a TensorShape) means the full path."""
     stride, padding, dilation, groups, _ = options
     if not (type(stride) is int and type(dilation) is int and type(groups) is int and type(padding) in (int, str)):
         return None  # tuples may hide bools that would compare equal to ints: take the full path
     try:
-        for d in x.shape:
-            if type(d) is not int:
-                return None  # symbolic or unknown sizes are never hashed
+        shape = x.shape
+        if type(sum(shape)) is not int:
+            return None  # symbolic (SymInt, JAX dims), unknown (None) or NaN sizes: never hashed
         if bias is None:
-            key = (type(x), type(weight), x.shape, weight.shape, x.dtype, weight.dtype, options, method)
-        else:
-            key = (type(x), type(weight), type(bias), x.shape, weight.shape, bias.shape,
-                   x.dtype, weight.dtype, bias.dtype, options, method)
-        hash(key)
-    except (TypeError, AttributeError):  # lists, unhashable shapes (TensorShape): the full path
+            return (type(x), type(weight), shape, weight.shape, x.dtype, weight.dtype, options, method)
+        return (type(x), type(weight), type(bias), shape, weight.shape, bias.shape,
+                x.dtype, weight.dtype, bias.dtype, options, method)
+    except (TypeError, AttributeError):  # lists, None, shapes that do not add up: the full path
         return None
-    return key
 
 
 def conv2d(
@@ -207,14 +207,21 @@ def conv2d(
     options = (stride, padding, dilation, groups, data_format)
     known = backend_of_type(type(x))
     key = None if known is None or known.is_tracing() else _signature(x, weight, bias, options, method)
-    hit = _CALLS.get(key) if key is not None else None
-    if hit is not None and hit[3] == registry_generation():
-        backend, plan, kernel, _ = hit
+    hit = None
+    if key is not None:
+        try:
+            hit = _CALLS.get(key)
+        except TypeError:  # an unhashable part (TensorShape): the full path, uncached
+            key = None
+    if hit is not None:
+        backend, plan, kernel = hit
         backend.check_devices(x, weight, bias)
         return kernel(x, weight, bias, plan)
     generation = registry_generation()
     backend, xp, arrays, plan = prepare({"x": x, "weight": weight, "bias": bias}, options, method)
     kernel = kernel_for(backend, xp, arrays[0].dtype, method, plan)
     if key is not None and plan.static and arrays[0] is x and arrays[1] is weight and arrays[2] is bias:
-        _CALLS.put(key, (backend, plan, kernel, generation))  # nothing converted or promoted: the signature decides all
+        _CALLS.put(key, (backend, plan, kernel))  # nothing converted or promoted: the signature decides all
+        if registry_generation() != generation:  # a backend was registered meanwhile: the entry may be stale
+            _CALLS.clear()
     return kernel(*arrays, plan)

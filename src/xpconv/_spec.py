@@ -192,20 +192,12 @@ class ConvPlan:
     out_hw: tuple[Any, Any]
     #: Whether the caller asked for ``padding="same"`` (natives may then pass their own "SAME").
     same: bool = False
-    #: Made while a framework traces with symbolic sizes that look like ints (``torch.compile``).
+    #: Made while a framework traced with symbolic sizes that look like ints (``torch.compile``).
     traced: bool = False
-
-    @property
-    def static(self) -> bool:
-        """Every size is a plain int (nothing symbolic or unknown): kernels may branch on sizes."""
-        (pt, pb), (pl, pr) = self.padding
-        return not self.traced and all(is_static(v) for v in (self.batch, *self.in_hw, *self.out_hw, pt, pb, pl, pr))
-
-    @property
-    def spatial_static(self) -> bool:
-        """The spatial sizes, padding and output size are plain ints (the batch may not be)."""
-        (pt, pb), (pl, pr) = self.padding
-        return not self.traced and all(is_static(v) for v in (*self.in_hw, *self.out_hw, pt, pb, pl, pr))
+    #: Every size is a plain int (nothing symbolic or unknown): kernels may branch on sizes.
+    static: bool = True
+    #: The spatial sizes, padding and output size are plain ints (the batch may not be).
+    spatial_static: bool = True
 
     @property
     def is_depthwise(self) -> bool:
@@ -370,6 +362,7 @@ def _make_plan(options, input_shape, weight_shape, bias_shape, input_name, weigh
                 f"{h + pt + pb}x{w + pl + pr} ({input_name} {h}x{w}, padding {padding})"
             )
     out_hw = (output_size(h, kh, sh, dh, padding[0]), output_size(w, kw, sw, dw, padding[1]))
+    spatial_static = not traced and all(is_static(v) for v in (h, w, *out_hw, pt, pb, pl, pr))
     return ConvPlan(
         batched=batched,
         data_format=layout,
@@ -385,4 +378,6 @@ def _make_plan(options, input_shape, weight_shape, bias_shape, input_name, weigh
         out_hw=out_hw,
         same=options.padding == "same",
         traced=traced,
+        static=spatial_static and is_static(n),
+        spatial_static=spatial_static,
     )

@@ -2,8 +2,9 @@
 
 Registering is copy-on-write: a new ordered dict replaces the old one in one assignment, so
 a reader in another thread sees either the old registry or the new one, never a half-built
-one. Each registration bumps :func:`registry_generation`; caches elsewhere that name
-backends compare it instead of being cleared from here.
+one. Each registration bumps :func:`registry_generation` and calls the hooks added with
+:func:`on_registry_change`: caches elsewhere that name backends clear themselves; nothing here
+reaches into them.
 """
 
 from __future__ import annotations
@@ -11,6 +12,7 @@ from __future__ import annotations
 import importlib.util
 import sys
 import threading
+from collections.abc import Callable
 from typing import Any
 
 from ._base import Backend
@@ -19,13 +21,26 @@ from ._wrappers import unwrap
 _BACKENDS: dict[str, Backend] = {}
 _BY_TYPE: dict[type, Backend] = {}
 _GENERATION = 0
+_HOOKS: list[Callable[[], None]] = []
 _LOCK = threading.Lock()
 _SEQUENCE_TYPES = (list, tuple, int, float)
 
 
 def registry_generation() -> int:
-    """A number that changes whenever a backend is registered (for caches of dispatch results)."""
+    """A number that changes whenever a backend is registered or removed."""
     return _GENERATION
+
+
+def on_registry_change(hook: Callable[[], None]) -> None:
+    """Call ``hook()`` after every registration or removal (caches of dispatch results clear)."""
+    _HOOKS.append(hook)
+
+
+def _changed() -> None:
+    global _GENERATION
+    _GENERATION += 1
+    for hook in list(_HOOKS):
+        hook()
 
 
 def register_backend(backend: Backend, *, replace: bool = False) -> Backend:
@@ -47,7 +62,7 @@ def register_backend(backend: Backend, *, replace: bool = False) -> Backend:
         raise TypeError(
             f"backend must be an instance of xpconv.backends.Backend. Received: {type(backend).__name__}"
         )
-    global _BACKENDS, _BY_TYPE, _GENERATION
+    global _BACKENDS, _BY_TYPE
     with _LOCK:
         if backend.name in _BACKENDS and not replace:
             raise ValueError(
@@ -58,18 +73,18 @@ def register_backend(backend: Backend, *, replace: bool = False) -> Backend:
         others = [(k, v) for k, v in items if k != "array_api"]
         _BACKENDS = dict([*others, (backend.name, backend), *generic])  # one assignment: readers see old or new
         _BY_TYPE = {}
-        _GENERATION += 1
+        _changed()
     return backend
 
 
 def unregister_backend(name: str) -> Backend:
     """Remove the backend called ``name`` (copy-on-write, like :func:`register_backend`)."""
-    global _BACKENDS, _BY_TYPE, _GENERATION
+    global _BACKENDS, _BY_TYPE
     with _LOCK:
         backend = get_backend(name)
         _BACKENDS = {k: v for k, v in _BACKENDS.items() if k != name}
         _BY_TYPE = {}
-        _GENERATION += 1
+        _changed()
     return backend
 
 

@@ -20,10 +20,16 @@ class TorchBackend(Backend):
         return isinstance(getattr(module, "Tensor", None), type)
 
     def matches(self, x: object) -> bool:
-        return isinstance(x, self.framework.Tensor)
+        found = isinstance(x, self.framework.Tensor)
+        if found and "is_tracing" not in self.__dict__:
+            # bound to torch's own function: is_tracing runs on every call's fast path
+            self.is_tracing = self.framework.compiler.is_compiling  # type: ignore[method-assign]
+        return found
 
     def is_tracing(self) -> bool:
-        return self.framework.compiler.is_compiling()  # Dynamo sees a SymInt's type as int
+        """``torch.compile``/``torch.export`` tracing: Dynamo sees a SymInt's type as int.
+        (Replaced by ``torch.compiler.is_compiling`` itself once a tensor was matched.)"""
+        return self.framework.compiler.is_compiling()
 
     def size_max(self, a: Any, b: Any) -> Any:
         return self.framework.sym_max(a, b)  # no guard on a SymInt (torch.export, dynamic=True)
