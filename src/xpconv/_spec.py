@@ -86,13 +86,15 @@ def is_static(size: object) -> bool:
 def same_padding(size: Any, kernel: int, stride: int, dilation: int, maximum: Callable[[Any, Any], Any] = max) -> tuple[Any, Any]:
     """TensorFlow's and JAX's "same" rule; the odd pixel goes to the end.
 
-    The total is ``max((ceil(n/s) - 1)·s + e - n, 0)`` with ``e = d·(k-1) + 1``, written as
-    ``e - ((n - 1) mod s + 1)``, which needs no ``max`` when ``e >= s`` (then it is never
-    negative) and no division that a symbolic size could not do. ``maximum`` is the
-    framework's maximum for a symbolic ``size`` (only used when ``e < s``).
+    The total is ``max((ceil(n/s) - 1)·s + e - n, 0)`` with ``e = d·(k-1) + 1``, in integer
+    arithmetic that a symbolic ``n`` supports (``ceil(n/s) = (n + s - 1) // s``). When
+    ``e >= s`` the total is never negative and no ``max`` is taken, and the padded size is
+    ``(ceil(n/s) - 1)·s + e``, from which the output size simplifies to exactly ``ceil(n/s)``
+    (symbolic shape checkers can then bound it). ``maximum`` is the framework's maximum for a
+    symbolic ``n`` (only used when ``e < s``).
     """
     extent = dilation * (kernel - 1) + 1
-    total = extent - ((size - 1) % stride + 1)
+    total = ((size + stride - 1) // stride - 1) * stride + extent - size
     if extent < stride:
         total = max(total, 0) if is_static(size) else maximum(total, 0)
     return (total // 2, total - total // 2)
