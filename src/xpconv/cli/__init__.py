@@ -1,41 +1,130 @@
-"""xpconv's command line: ``verify``, ``compare`` and ``bench``."""
+"""xpconv's command line: ``verify``, ``compare`` and ``bench``.
+
+Every command prints its report on stdout: a text table, or with ``--json`` the same report as
+JSON, or with ``--markdown`` as GitHub markdown. Progress, when there is any, goes to stderr
+and only when stderr is a terminal. Every option is checked before any work: a bad one is a
+one-line error that names the option and the valid values, exit status 2.
+"""
 
 from __future__ import annotations
 
 import argparse
+import importlib
 import os
 import sys
+from pathlib import Path
+
+from .. import __version__
+from .bench_report import MARK, NOISY_SPREAD
+from .frameworks import FRAMEWORKS, installed
+from .workloads import NAMES, WORKLOADS
+
+#: What to install for each backend that is not a dependency of xpconv itself.
+EXTRAS = {"torch": "torch", "jax": "jax", "tensorflow": "tensorflow", "array_api_strict": "strict"}
+
+
+def _positive_int(text: str) -> int:
+    try:
+        value = int(text)
+    except ValueError:
+        value = 0
+    if value < 1:
+        raise argparse.ArgumentTypeError(f"must be a positive integer, got {text!r}")
+    return value
+
+
+def _output_options(parser: argparse.ArgumentParser, what: str) -> None:
+    """``--json`` and ``--markdown``: the form of the report on stdout, the same in every command."""
+    form = parser.add_mutually_exclusive_group()
+    form.add_argument("--json", action="store_true", help=f"print {what} as JSON on stdout instead of tables")
+    form.add_argument("--markdown", action="store_true", help=f"print {what} as GitHub markdown tables on stdout")
+
+
+def _bench_epilog() -> str:
+    lines = ["workloads (--workload NAME; shapes at full size, --quick shrinks them):"]
+    lines += [f"  {wl.name:<16} {wl.describe()}" for wl in WORKLOADS]
+    lines += ["", f"A result marked {MARK} is noisy: its slowest repeat took over {NOISY_SPREAD:g}x its fastest;",
+              "so is every ratio that uses it."]
+    return "\n".join(lines)
+
+
+def build_parser() -> tuple[argparse.ArgumentParser, argparse.ArgumentParser]:
+    """The parser of ``xpconv``, and that of ``xpconv bench`` (whose options are checked further)."""
+    parser = argparse.ArgumentParser(prog="xpconv", description="Multi-channel 2-D convolution on every framework.")
+    parser.add_argument("--version", action="version", version=f"xpconv {__version__}")
+    commands = parser.add_subparsers(dest="command", required=True)
+    verify = commands.add_parser("verify", help="run the chapter's examples on every installed backend")
+    _output_options(verify, "the checks")
+    compare = commands.add_parser("compare", help="compare conv2d across backends, methods and the float64 oracle")
+    _output_options(compare, "the errors")
+    bench = commands.add_parser(
+        "bench", help="time conv2d against each framework's own convolution",
+        description="Time xpconv.conv2d against each framework's own convolution and keras.ops.conv.",
+        epilog=_bench_epilog(), formatter_class=argparse.RawDescriptionHelpFormatter)
+    _output_options(bench, "the results")
+    bench.add_argument("--quick", action="store_true", help="small sizes, few repeats (for CI)")
+    bench.add_argument("--json-file", metavar="FILE", help="also write the results as JSON to FILE")
+    bench.add_argument("--markdown-file", metavar="FILE", help="also write the report as markdown to FILE")
+    bench.add_argument("--plot", metavar="FILE",
+                       help='also draw a bar chart to FILE, format from its suffix (.png); needs "xpconv[bench]"')
+    bench.add_argument("--workload", action="append", choices=NAMES, metavar="NAME",
+                       help="run only this workload (repeatable; an exact name from the list below)")
+    bench.add_argument("--backend", action="append", choices=FRAMEWORKS, metavar="NAME",
+                       help="run only this backend (repeatable): " + ", ".join(FRAMEWORKS))
+    bench.add_argument("--repeats", type=_positive_int, default=None, metavar="N",
+                       help="timed repeats per measurement (a positive integer; default: by time budget)")
+    return parser, bench
+
+
+def _check_bench(bench: argparse.ArgumentParser, args: argparse.Namespace) -> None:
+    """What argparse cannot see: backends not installed, matplotlib missing, nowhere to write."""
+    if args.backend:
+        present = installed()
+        missing = [name for name in dict.fromkeys(args.backend) if not present[name]]
+        if missing:
+            hint = " ".join(f'"xpconv[{EXTRAS[name]}]"' for name in missing)
+            bench.error(f"argument --backend: not installed: {', '.join(missing)} "
+                        f"(installed: {', '.join(n for n, p in present.items() if p)}); pip install {hint}")
+    if args.plot:
+        try:
+            importlib.import_module("matplotlib")
+            from matplotlib.backend_bases import FigureCanvasBase
+        except ImportError:
+            bench.error('--plot needs matplotlib: pip install "xpconv[bench]"')
+        formats = sorted(FigureCanvasBase.get_supported_filetypes())
+        suffix = Path(args.plot).suffix.lower().lstrip(".")
+        if suffix and suffix not in formats:
+            bench.error(f"argument --plot: cannot write {suffix!r} (choose from {', '.join(formats)})")
+    for option in ("json_file", "markdown_file", "plot"):
+        path = getattr(args, option)
+        folder = os.path.dirname(path) if path else ""
+        if folder and not os.path.isdir(folder):
+            bench.error(f"argument --{option.replace('_', '-')}: no such directory: {folder!r}")
 
 
 def main(argv: list[str] | None = None) -> int:
-    parser = argparse.ArgumentParser(prog="xpconv", description="Multi-channel 2-D convolution on every framework.")
-    commands = parser.add_subparsers(dest="command", required=True)
-    verify = commands.add_parser("verify", help="run the chapter's examples on every installed backend")
-    verify.add_argument("--json", action="store_true", help="print JSON instead of a table")
-    compare = commands.add_parser("compare", help="compare conv2d across backends, methods and the float64 oracle")
-    compare.add_argument("--json", action="store_true")
-    compare.add_argument("--markdown", action="store_true")
-    bench = commands.add_parser("bench", help="time conv2d against each framework's own convolution")
-    bench.add_argument("--quick", action="store_true", help="small sizes, few repeats (for CI)")
-    bench.add_argument("--json", metavar="FILE", help="also write the results as JSON to FILE")
-    bench.add_argument("--markdown", metavar="FILE", help="also write the results as markdown to FILE")
-    bench.add_argument("--plot", metavar="FILE.png", help="also draw a bar chart (needs matplotlib)")
-    bench.add_argument("--workload", action="append", help="run only these workloads (repeatable)")
-    bench.add_argument("--backend", action="append", help="run only these backends (repeatable)")
-    bench.add_argument("--repeats", type=int, default=None, help="timed repeats per measurement")
+    """Run ``xpconv`` with ``argv`` (default: the process's arguments); return the exit status."""
+    argv = sys.argv[1:] if argv is None else list(argv)
+    parser, bench = build_parser()
     args = parser.parse_args(argv)
+    if args.command == "bench":
+        _check_bench(bench, args)
     os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")  # TensorFlow's start-up chatter, not ours
-    if args.command == "verify":
-        from .verify import run
+    try:
+        if args.command == "verify":
+            from .verify import run
 
-        return run(as_json=args.json)
-    if args.command == "compare":
-        from .compare import run as run_compare
+            return run(as_json=args.json, markdown=args.markdown)
+        if args.command == "compare":
+            from .compare import run as run_compare
 
-        return run_compare(as_json=args.json, markdown=args.markdown)
-    from .bench import run as run_bench
+            return run_compare(as_json=args.json, markdown=args.markdown)
+        from .bench import run as run_bench
 
-    return run_bench(args)
+        return run_bench(args, argv)
+    except KeyboardInterrupt:
+        sys.stderr.write(f"xpconv {args.command}: interrupted\n")
+        return 130
 
 
 if __name__ == "__main__":  # pragma: no cover

@@ -6,81 +6,36 @@ implementation for that framework when Keras is installed; it also measures the 
 float32 matrix-multiply peak in the same run. JAX runs under ``jax.jit`` with
 ``block_until_ready``. Each candidate warms up first; then the candidates of one framework
 and workload are timed round-robin (every repeat runs each once, in a rotating order), and
-the median and minimum of the repeats are reported. Frameworks are separated by a pause, since NumPy's BLAS threads keep
-the cores busy for a while after a call.
+the median, minimum and maximum of the repeats are kept (:mod:`.bench_report` reports them).
+Frameworks are separated by a pause, since NumPy's BLAS threads keep the cores busy for a
+while after a call.
 """
 
 from __future__ import annotations
 
 import gc
 import json
+import os
 import platform
+import shlex
 import statistics
 import sys
 import time
 import tracemalloc
 from collections.abc import Callable
-from dataclasses import asdict, dataclass, field
 from typing import Any
 
 import numpy as np
 
 from .._conv import conv2d
-from ..cost import conv2d_cost
-from .frameworks import Loaded, load
-from .table import render
+from .bench_report import Result, annotate, payload, plot, report
+from .frameworks import FRAMEWORKS, Loaded, load
+from .progress import Progress
+from .workloads import Workload, select
 
 PAUSE_S = 1.0
 #: The layout each framework is timed in: its own preferred one, for xpconv and the direct call alike.
 LAYOUT = {"numpy": "NCHW", "torch": "NCHW", "jax": "NHWC", "tensorflow": "NHWC", "array_api_strict": "NCHW"}
-
-
-@dataclass(frozen=True)
-class Workload:
-    name: str
-    x: tuple[int, ...]  # NCHW, or (C, H, W) unbatched
-    w: tuple[int, ...]
-    stride: int = 1
-    padding: int = 0
-    groups: int = 1
-
-    @property
-    def flops(self) -> int:
-        return conv2d_cost(self.x, self.w, stride=self.stride, padding=self.padding, groups=self.groups).flops
-
-
-WORKLOADS = (
-    Workload("chapter 2x3x3", (2, 3, 3), (3, 2, 2, 2)),
-    Workload("resnet 3x3", (8, 64, 56, 56), (64, 64, 3, 3), padding=1),
-    Workload("bottleneck 1x1", (8, 256, 56, 56), (64, 256, 1, 1)),
-    Workload("chapter 5x5", (1, 128, 256, 256), (128, 128, 5, 5), padding=2),
-    Workload("stem 7x7/2", (8, 3, 224, 224), (64, 3, 7, 7), stride=2, padding=3),
-    Workload("depthwise 3x3", (8, 256, 28, 28), (256, 1, 3, 3), padding=1, groups=256),
-    Workload("resnext 3x3 g32", (8, 128, 28, 28), (128, 4, 3, 3), padding=1, groups=32),
-)
-QUICK = (
-    Workload("chapter 2x3x3", (2, 3, 3), (3, 2, 2, 2)),
-    Workload("resnet 3x3", (2, 16, 28, 28), (16, 16, 3, 3), padding=1),
-    Workload("bottleneck 1x1", (2, 64, 28, 28), (16, 64, 1, 1)),
-    Workload("chapter 5x5", (1, 32, 64, 64), (32, 32, 5, 5), padding=2),
-    Workload("stem 7x7/2", (2, 3, 64, 64), (16, 3, 7, 7), stride=2, padding=3),
-    Workload("depthwise 3x3", (2, 64, 14, 14), (64, 1, 3, 3), padding=1, groups=64),
-    Workload("resnext 3x3 g32", (2, 64, 14, 14), (64, 2, 3, 3), padding=1, groups=32),
-)
-
-
-@dataclass
-class Result:
-    workload: str
-    framework: str
-    candidate: str
-    median_ms: float
-    min_ms: float
-    repeats: int
-    gflops: float = 0.0
-    peak_pct: float = 0.0
-    ratio_to_fastest: float = 0.0
-    extra: dict = field(default_factory=dict)
 
 
 # -- timing ------------------------------------------------------------------------------
@@ -222,89 +177,29 @@ def temporary_memory(fw: Loaded, wl: Workload, method: str) -> dict[str, float]:
 
 
 # -- the run ------------------------------------------------------------------------------
-def _progress(done: int, total: int, label: str) -> None:
-    width = 30
-    filled = int(width * done / max(total, 1))
-    sys.stderr.write(f"\r[{'#' * filled}{'.' * (width - filled)}] {done}/{total} {label[:60]:<60}")
-    sys.stderr.flush()
-    if done == total:
-        sys.stderr.write("\n")
-
-
 def measure(workloads: tuple[Workload, ...], frameworks: list[Loaded], repeats: int | None,
-            budget_s: float) -> list[Result]:
+            budget_s: float, progress: Progress | None = None) -> list[Result]:
+    """Every candidate of every framework and workload, one :class:`Result` each."""
     results: list[Result] = []
-    total = len(workloads) * len(frameworks)
     step = 0
     for fw in frameworks:
         layout = LAYOUT.get(fw.name, "NCHW")
         for wl in workloads:
-            _progress(step, total, f"{fw.name}: {wl.name}")
+            step += 1
+            if progress is not None:
+                progress.update(step, f"{fw.name}: {wl.name}")
             timed = _time_side_by_side(candidates(fw, wl, layout), fw.sync, repeats, budget_s)
             for label, times in timed.items():
-                results.append(Result(wl.name, fw.name, label, 1e3 * statistics.median(times),
-                                      1e3 * min(times), len(times), extra={"layout": layout}))
-            step += 1
-        _progress(step, total, f"{fw.name}: done")
+                results.append(Result(wl.name, fw.name, label, 1e3 * statistics.median(times), 1e3 * min(times),
+                                      1e3 * max(times), len(times), extra={"layout": layout}))
         time.sleep(PAUSE_S)
     return results
 
 
-def _annotate(results: list[Result], workloads: tuple[Workload, ...], peak: float) -> None:
-    flops = {wl.name: wl.flops for wl in workloads}
-    for wl in workloads:
-        rows = [r for r in results if r.workload == wl.name]
-        fastest = min(r.median_ms for r in rows)
-        for r in rows:
-            r.gflops = flops[wl.name] / (r.median_ms * 1e-3) / 1e9
-            r.peak_pct = 100 * r.gflops / peak
-            r.ratio_to_fastest = r.median_ms / fastest
-
-
-def summary(results: list[Result], workloads: tuple[Workload, ...]) -> list[dict[str, Any]]:
-    """The ratios the targets are stated in, per workload."""
-    rows = []
-    for wl in workloads:
-        mine = [r for r in results if r.workload == wl.name]
-        natives = [r for r in mine if r.candidate.endswith(" native")]
-        fastest_native = min((r.median_ms for r in natives), default=float("nan"))
-
-        def get(fw: str, cand: str, mine: list[Result] = mine) -> float:
-            found = [r.median_ms for r in mine if r.framework == fw and r.candidate == cand]
-            return found[0] if found else float("nan")
-
-        row: dict[str, Any] = {"workload": wl.name, "fastest_native_ms": fastest_native}
-        for fw in ("torch", "jax", "tensorflow"):
-            row[f"{fw} auto / {fw} native"] = get(fw, "xpconv auto") / get(fw, f"{fw} native")
-            row[f"{fw} auto / keras"] = get(fw, "xpconv auto") / get(fw, "keras.ops.conv")
-        row["numpy auto / fastest native"] = get("numpy", "xpconv auto") / fastest_native
-        row["numpy auto / keras(numpy)"] = get("numpy", "xpconv auto") / get("numpy", "keras.ops.conv")
-        portable = [r.median_ms for r in mine if r.candidate == "xpconv portable"]
-        row["best portable / fastest native"] = min(portable, default=float("nan")) / fastest_native
-        row["strict portable / fastest native"] = get("array_api_strict", "xpconv portable") / fastest_native
-        row["jax auto / fastest native"] = get("jax", "xpconv auto") / fastest_native
-        rows.append(row)
-    return rows
-
-
-def _format_tables(results: list[Result], summary_rows: list[dict[str, Any]], peak: float, source: str,
-                   markdown: bool) -> str:
-    headers = ["workload", "framework", "candidate", "median ms", "min ms", "GFLOP/s", "% peak", "x fastest"]
-    rows = [[r.workload, r.framework, r.candidate, f"{r.median_ms:.3f}", f"{r.min_ms:.3f}", f"{r.gflops:.1f}",
-             f"{r.peak_pct:.0f}%", f"{r.ratio_to_fastest:.2f}"] for r in results]
-    text = [f"float32 matmul peak: {peak:.1f} GFLOP/s ({source})", "", render(headers, rows, markdown=markdown), ""]
-    keys = [k for k in summary_rows[0] if k != "workload"] if summary_rows else []
-    ratio_rows = [[s["workload"], *(f"{s[k]:.2f}" if isinstance(s[k], float) and s[k] == s[k] else "—" for k in keys)]
-                  for s in summary_rows]
-    text.append(render(["workload", *keys], ratio_rows, markdown=markdown))
-    return "\n".join(text)
-
-
-def environment() -> dict[str, Any]:
-    import os
-
+def environment(argv: list[str]) -> dict[str, Any]:
+    """The machine, the versions of what ran, and the command line (``argv``, without the program)."""
     info: dict[str, Any] = {
-        "command": "xpconv bench " + " ".join(sys.argv[2:]) if len(sys.argv) > 1 else "xpconv bench",
+        "command": shlex.join(["xpconv", *argv]),
         "python": platform.python_version(), "platform": platform.platform(), "cpus": os.cpu_count(),
         "processor": _cpu_model(),
     }
@@ -326,67 +221,37 @@ def _cpu_model() -> str:
     return platform.processor()
 
 
-def plot(results: list[Result], path: str) -> None:
-    import matplotlib
-
-    matplotlib.use("Agg")
-    import matplotlib.pyplot as plt
-
-    workloads = list(dict.fromkeys(r.workload for r in results))
-    labels = list(dict.fromkeys(f"{r.framework}: {r.candidate}" for r in results))
-    fig, ax = plt.subplots(figsize=(max(10, 1.6 * len(workloads)), 6))
-    width = 0.8 / max(len(labels), 1)
-    for k, label in enumerate(labels):
-        values = []
-        for wl in workloads:
-            found = [r.ratio_to_fastest for r in results if r.workload == wl and f"{r.framework}: {r.candidate}" == label]
-            values.append(found[0] if found else 0)
-        ax.bar([i + k * width for i in range(len(workloads))], values, width, label=label)
-    ax.set_xticks([i + 0.4 - width / 2 for i in range(len(workloads))], workloads, rotation=20)
-    ax.set_yscale("log")
-    ax.set_ylabel("time / fastest (log)")
-    ax.axhline(1.0, color="black", linewidth=0.5)
-    ax.legend(fontsize=6, ncol=3)
-    fig.tight_layout()
-    fig.savefig(path, dpi=120)
-
-
-def run(args: Any) -> int:
-    workloads = QUICK if args.quick else WORKLOADS
-    if args.workload:
-        workloads = tuple(wl for wl in workloads if wl.name in args.workload)
-    frameworks = load()
-    if args.backend:
-        frameworks = [fw for fw in frameworks if fw.name in args.backend]
+def run(args: Any, argv: list[str]) -> int:
+    """``xpconv bench`` with options ``args`` (already checked by the parser); ``argv`` is recorded."""
+    workloads = select(args.quick, args.workload)
+    frameworks = load(tuple(dict.fromkeys(args.backend)) if args.backend else FRAMEWORKS)
     for fw in frameworks:
         if fw.name == "torch":
-            fw.backend.framework.set_num_threads(max(1, __import__("os").cpu_count() or 1))
-    peak, source = matmul_peak(1024 if args.quick else 2048)
-    results = measure(workloads, frameworks, args.repeats or (3 if args.quick else None), 0.3 if args.quick else 3.0)
-    _annotate(results, workloads, peak)
-    rows = summary(results, workloads)
+            fw.backend.framework.set_num_threads(max(1, os.cpu_count() or 1))
+    with Progress("bench", len(workloads) * len(frameworks)) as progress:  # on stderr, when a terminal
+        progress.update(0, "float32 matmul peak")
+        peak, source = matmul_peak(1024 if args.quick else 2048)
+        results = measure(workloads, frameworks, args.repeats or (3 if args.quick else None),
+                          0.3 if args.quick else 3.0, progress)
+    annotate(results, workloads, peak)
     memory = {}
-    if any(fw.name == "numpy" for fw in frameworks):
-        target = next((wl for wl in workloads if wl.name == "chapter 5x5"), None)
-        if target is not None:
-            memory = {m: temporary_memory(next(fw for fw in frameworks if fw.name == "numpy"), target, m)
-                      for m in ("auto", "portable")}
-    print(_format_tables(results, rows, peak, source, markdown=False))
-    if memory:
-        print(f"\nchapter 5x5 temporary memory (tracemalloc): {json.dumps(memory)}")
-    payload = {"environment": environment(), "matmul_peak_gflops": peak, "matmul_peak_source": source,
-               "results": [asdict(r) for r in results], "ratios": rows, "memory_chapter_5x5": memory}
+    numpy_fw = next((fw for fw in frameworks if fw.name == "numpy"), None)
+    target = next((wl for wl in workloads if wl.name == "chapter 5x5"), None)
+    if numpy_fw is not None and target is not None:
+        memory = {m: temporary_memory(numpy_fw, target, m) for m in ("auto", "portable")}
+    data = payload(results, workloads, peak, source, memory, environment(argv))
     if args.json:
-        with open(args.json, "w", encoding="utf-8") as handle:
-            json.dump(payload, handle, indent=2, default=str)
-    if args.markdown:
-        env = payload["environment"]
-        header = "\n".join(f"- {k}: {v}" for k, v in env.items())
-        with open(args.markdown, "w", encoding="utf-8") as handle:
+        print(json.dumps(data, indent=2, default=str))
+    else:
+        print(report(results, workloads, peak, source, memory, markdown=args.markdown))
+    if args.json_file:
+        with open(args.json_file, "w", encoding="utf-8") as handle:
+            json.dump(data, handle, indent=2, default=str)
+    if args.markdown_file:
+        header = "\n".join(f"- {k}: {v}" for k, v in data["environment"].items())
+        with open(args.markdown_file, "w", encoding="utf-8") as handle:
             handle.write(f"# xpconv bench\n\n{header}\n\n")
-            handle.write(_format_tables(results, rows, peak, source, markdown=True))
-            if memory:
-                handle.write(f"\n\nchapter 5x5 temporary memory (tracemalloc, MiB): `{json.dumps(memory)}`\n")
+            handle.write(report(results, workloads, peak, source, memory, markdown=True) + "\n")
     if args.plot:
         plot(results, args.plot)
     return 0

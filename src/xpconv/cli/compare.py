@@ -19,6 +19,7 @@ from .._spec import ConvPlan, make_options, make_plan
 from .._tolerance import allowed_error
 from .frameworks import load
 from .gradients import RUNNERS
+from .progress import Progress
 from .table import render
 
 DTYPES = ("float32", "float64")
@@ -137,25 +138,35 @@ def measure() -> list[dict[str, Any]]:
     Quantity ``"y"``: the result of every backend and method. ``"dx"``, ``"dw"``, ``"db"``: the
     gradients of ``sum(y * g)`` from each framework's autodiff, methods portable and native.
     """
-    loaded = load()
     records = []
-    for index, case in enumerate(SUITE):
-        for dtype in DTYPES:
-            inputs = _inputs(case, index, dtype)
-            expected, magnitude, length = _oracle(case, *inputs)
-            allowed = allowed_error(dtype, length, magnitude)
-            results = []
-            for fw in loaded:
-                methods = ["portable", "auto"] + (["native"] if fw.backend.has_native else [])
-                arrays = [None if a is None else fw.asarray(a) for a in inputs]
-                for method in methods:
-                    y = fw.to_numpy(conv2d(*arrays, data_format=case.data_format, method=method, **case.options))
-                    results.append(y)
-                    records.append(_record(case, dtype, fw.name, method, np.abs(y - expected), allowed))
-            stack = np.stack(results)
-            spread = stack.max(axis=0) - stack.min(axis=0)
-            records.append(_record(case, dtype, "between frameworks", "spread", spread, 2 * allowed))
-            records += _gradient_records(case, _cotangent(index, dtype, expected.shape), inputs, dtype, loaded)
+    with Progress("compare", len(SUITE) * len(DTYPES)) as progress:  # on stderr, when a terminal
+        progress.update(0, "importing the frameworks")
+        loaded = load()
+        for index, case in enumerate(SUITE):
+            for dtype in DTYPES:
+                progress.update(len(DTYPES) * index + DTYPES.index(dtype) + 1, f"{case.name} ({dtype})")
+                records += _problem(index, case, dtype, loaded)
+    return records
+
+
+def _problem(index: int, case: Case, dtype: str, loaded: list) -> list[dict[str, Any]]:
+    """The records of one problem of the suite in one dtype: values, their spread, gradients."""
+    records = []
+    inputs = _inputs(case, index, dtype)
+    expected, magnitude, length = _oracle(case, *inputs)
+    allowed = allowed_error(dtype, length, magnitude)
+    results = []
+    for fw in loaded:
+        methods = ["portable", "auto"] + (["native"] if fw.backend.has_native else [])
+        arrays = [None if a is None else fw.asarray(a) for a in inputs]
+        for method in methods:
+            y = fw.to_numpy(conv2d(*arrays, data_format=case.data_format, method=method, **case.options))
+            results.append(y)
+            records.append(_record(case, dtype, fw.name, method, np.abs(y - expected), allowed))
+    stack = np.stack(results)
+    spread = stack.max(axis=0) - stack.min(axis=0)
+    records.append(_record(case, dtype, "between frameworks", "spread", spread, 2 * allowed))
+    records += _gradient_records(case, _cotangent(index, dtype, expected.shape), inputs, dtype, loaded)
     return records
 
 
@@ -232,6 +243,7 @@ def _report(records: list[dict[str, Any]], markdown: bool, title: str) -> str:
 
 
 def run(as_json: bool = False, markdown: bool = False) -> int:
+    """Run the suite; print JSON, markdown or a text table; 1 if anything is outside tolerance."""
     records = measure()
     ok = all(r["ok"] for r in records)
     if as_json:

@@ -39,7 +39,8 @@ def _checks(fw) -> dict[str, float]:
     return deviation
 
 
-def run(as_json: bool = False) -> int:
+def run(as_json: bool = False, markdown: bool = False) -> int:
+    """Check every installed backend; print JSON, markdown or a text table; 1 if any check failed."""
     records: list[dict[str, Any]] = []
     loaded = {fw.name: fw for fw in load()}
     for name, present in installed().items():
@@ -69,7 +70,7 @@ def run(as_json: bool = False) -> int:
                 continue
             marks = [("✓" if r["checks"][c]["ok"] else "✗") + f" {r['checks'][c]['max_deviation']:.1e}" for c in CHECKS]
             rows.append([r["backend"], r["version"], r["device"], *marks])
-        print(render(["backend", "version", "device", *CHECKS], rows))
+        print(render(["backend", "version", "device", *CHECKS], rows, markdown=markdown))
         for r in records:
             if "error" in r:
                 print(f"{r['backend']}: {r['error']}")

@@ -1,0 +1,70 @@
+"""The convolutions ``xpconv bench`` times, at full and at ``--quick`` size.
+
+Kept apart from the timing code so that the command line can list and check workload names
+without importing any framework.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from ..cost import conv2d_cost
+
+
+@dataclass(frozen=True)
+class Workload:
+    """One timed problem: shapes of x (NCHW, or CHW unbatched) and weight, and the options."""
+
+    name: str
+    x: tuple[int, ...]
+    w: tuple[int, ...]
+    stride: int = 1
+    padding: int = 0
+    groups: int = 1
+
+    @property
+    def flops(self) -> int:
+        return conv2d_cost(self.x, self.w, stride=self.stride, padding=self.padding, groups=self.groups).flops
+
+    def describe(self) -> str:
+        """One line: shapes, options and work, e.g. ``x 8x64x56x56, w 64x64x3x3, padding 1; 1.85 GFLOP``."""
+        options = [f"{k} {v}" for k, v, default in
+                   (("stride", self.stride, 1), ("padding", self.padding, 0), ("groups", self.groups, 1)) if v != default]
+        shapes = f"x {'x'.join(map(str, self.x))}, w {'x'.join(map(str, self.w))}"
+        return ", ".join([shapes, *options]) + f"; {_flops(self.flops)}"
+
+
+def _flops(n: int) -> str:
+    for scale, unit in ((1e9, "GFLOP"), (1e6, "MFLOP"), (1e3, "kFLOP")):
+        if n >= scale:
+            return f"{n / scale:.3g} {unit}"
+    return f"{n} FLOP"
+
+
+WORKLOADS = (
+    Workload("chapter 2x3x3", (2, 3, 3), (3, 2, 2, 2)),
+    Workload("resnet 3x3", (8, 64, 56, 56), (64, 64, 3, 3), padding=1),
+    Workload("bottleneck 1x1", (8, 256, 56, 56), (64, 256, 1, 1)),
+    Workload("chapter 5x5", (1, 128, 256, 256), (128, 128, 5, 5), padding=2),
+    Workload("stem 7x7/2", (8, 3, 224, 224), (64, 3, 7, 7), stride=2, padding=3),
+    Workload("depthwise 3x3", (8, 256, 28, 28), (256, 1, 3, 3), padding=1, groups=256),
+    Workload("resnext 3x3 g32", (8, 128, 28, 28), (128, 4, 3, 3), padding=1, groups=32),
+)
+QUICK = (
+    Workload("chapter 2x3x3", (2, 3, 3), (3, 2, 2, 2)),
+    Workload("resnet 3x3", (2, 16, 28, 28), (16, 16, 3, 3), padding=1),
+    Workload("bottleneck 1x1", (2, 64, 28, 28), (16, 64, 1, 1)),
+    Workload("chapter 5x5", (1, 32, 64, 64), (32, 32, 5, 5), padding=2),
+    Workload("stem 7x7/2", (2, 3, 64, 64), (16, 3, 7, 7), stride=2, padding=3),
+    Workload("depthwise 3x3", (2, 64, 14, 14), (64, 1, 3, 3), padding=1, groups=64),
+    Workload("resnext 3x3 g32", (2, 64, 14, 14), (64, 2, 3, 3), padding=1, groups=32),
+)
+#: The names ``--workload`` accepts, exactly as written (the same at both sizes).
+NAMES = tuple(wl.name for wl in WORKLOADS)
+assert NAMES == tuple(wl.name for wl in QUICK)
+
+
+def select(quick: bool, names: list[str] | None) -> tuple[Workload, ...]:
+    """The workloads of one run, in their fixed order; ``names`` (exact, already checked) narrows them."""
+    workloads = QUICK if quick else WORKLOADS
+    return tuple(wl for wl in workloads if not names or wl.name in names)
