@@ -10,7 +10,7 @@ import pytest
 import xpconv
 from xpconv._core_api import CORE_DTYPES, CORE_FUNCTIONS
 
-CORE_MODULES = ("_portable.py", "_conv.py", "_chapter.py", "backends/_base.py")
+CORE_MODULES = ("_portable.py", "_conv.py", "_chapter.py", "_dtypes.py", "backends/_base.py")
 SOURCE = pathlib.Path(xpconv.__file__).parent
 
 

@@ -26,8 +26,8 @@ def f32(fw, a):
         (xpconv.corr2d_multi_in_out, (2, 3, 3), (2, 2, 2), r"K must be a 4-D array of shape \(C_out, C_in, kH, kW\)\. Received: K with shape \(2, 2, 2\)"),
         (xpconv.corr2d_multi_in_out, (1, 2, 3, 3), (3, 2, 2, 2), r"X must be a 3-D array .*Received: X with shape \(1, 2, 3, 3\) \(4-D\)"),
         (xpconv.corr2d_multi_in_out_1x1, (2, 3, 3), (3, 2, 2, 2), r"K must be a 1x1 kernel of shape \(C_out, C_in, 1, 1\)\. Received: K with shape \(3, 2, 2, 2\)"),
-        (xpconv.corr2d_multi_in, (3, 3, 3), (2, 2, 2), r"input channels=3, kernel input channels=2"),
-        (xpconv.corr2d_multi_in_out, (2, 3, 3), (4, 3, 2, 2), r"input channels=2, kernel input channels=3"),
+        (xpconv.corr2d_multi_in, (3, 3, 3), (2, 2, 2), r"The number of input channels of X must match the input channels of K \(K shape \(C_out, C_in, kH, kW\)\)\. Received: X with 3 input channels, K with 2$"),
+        (xpconv.corr2d_multi_in_out, (2, 3, 3), (4, 3, 2, 2), r"Received: X with 2 input channels, K with 3$"),
         (xpconv.corr2d_multi_in_out, (2, 3, 3), (1, 2, 4, 2), r"kernel must not be larger than the padded input\. Received: kernel size 4x2 .*X 3x3"),
         (xpconv.corr2d, (2, 3), (2, 4), r"kernel must not be larger than the padded input\. Received: kernel size 2x4"),
         (xpconv.corr2d_multi_in, (2, 0, 3), (2, 1, 1), r"X must have no zero-sized dimension\. Received: X with shape \(2, 0, 3\)"),
@@ -106,5 +106,5 @@ def test_errors_come_before_any_work(fw, monkeypatch):
         raise AssertionError("a kernel was chosen before validation finished")
 
     monkeypatch.setattr(_conv, "kernel_for", trap)
-    with pytest.raises(ValueError, match="input channels=3, kernel input channels=2"):
+    with pytest.raises(ValueError, match="X with 3 input channels, K with 2"):
         xpconv.corr2d_multi_in(f32(fw, np.ones((3, 4, 4))), f32(fw, np.ones((2, 2, 2))))

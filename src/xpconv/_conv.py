@@ -8,7 +8,7 @@ from typing import TYPE_CHECKING, Any, Literal
 
 from . import _portable
 from ._cache import LRUCache
-from ._dtypes import dtype_name
+from ._dtypes import describe, dtype_name, native_byte_order, resolve_out_dtype, result_dtype
 from ._spec import ConvPlan, PaddingArg, make_options, make_plan
 from .backends import backend_of_type, on_registry_change, registry_generation, resolve
 
@@ -27,52 +27,52 @@ def _shape(backend: Backend, name: str, a: Any) -> tuple[Any, ...]:
         raise ValueError(f"{name} must have a known number of dimensions. Received: {name} ({error})") from None
 
 
-_DTYPE_OK: LRUCache[bool] = LRUCache(256)
-
-
-def check_dtypes(backend: Backend, xp: Any, arrays: dict[str, Any], *, cache: bool = True) -> None:
-    """Refuse bool, complex, string and object dtypes, naming the argument.
-
-    Memoized per backend and dtype: NumPy (ml_dtypes) and JAX share dtype objects such as
-    bfloat16, and one backend's answer must never decide another's. ``cache=False`` while
-    the framework traces (see :func:`xpconv._spec.make_options`).
-    """
+def check_dtypes(backend: Backend, xp: Any, arrays: dict[str, Any]) -> None:
+    """Refuse, naming the argument, every dtype outside the backend's table (``backend.dtypes``):
+    bool, complex, strings and objects everywhere, and what a framework cannot compute (torch's
+    uint16-64, TensorFlow's uint64, 8-bit floats, 4-bit ints, long double). A name look-up: the
+    answer never depends on which backend saw a shared dtype object first."""
     for name, a in arrays.items():
         if a is None:
             continue
         dtype = a.dtype
-        key = (backend.name, type(dtype), dtype)  # the type first: no cross-library dtype comparison
-        ok = _DTYPE_OK.get(key) if cache else None
-        if ok is None:
-            try:
-                ok = bool(xp.isdtype(dtype, ("real floating", "integral")))
-            except Exception:  # a dtype the namespace does not know at all (strings, objects)
-                ok = False
-            if cache:
-                _DTYPE_OK.put(key, ok)
-        if not ok:
+        found = dtype_name(dtype)
+        if found in backend.dtypes:
+            continue
+        try:
+            real = bool(xp.isdtype(dtype, ("real floating", "integral")))
+        except Exception:  # a dtype the namespace does not know at all (strings, objects)
+            real = False
+        if not real:
             raise TypeError(
-                f"{name} must have a real floating-point or integer dtype. "
-                f"Received: {name} with dtype {dtype_name(dtype)}"
+                f"{name} must have a real floating-point or integer dtype. Received: {name} with dtype {found}"
             )
+        hint = "; long double is not computed: convert to float64" if found in ("float128", "float96", "longdouble") else ""
+        raise TypeError(
+            f"{name} must have a dtype the {backend.name} backend computes ({describe(backend.dtypes)}). "
+            f"Received: {name} with dtype {found}{hint}"
+        )
 
 
 def prepare(
-    named: dict[str, Any], options_args: tuple, method: str
+    named: dict[str, Any], options_args: tuple, method: str, out_dtype: Any = None
 ) -> tuple[Backend, Any, tuple[Any, Any, Any], ConvPlan]:
-    """Validate everything and promote dtypes; no arithmetic yet.
+    """Validate everything, then bring the arrays to one dtype: no other work before every check.
 
     ``named`` holds the input, the weight and the bias, in that order, under the names
     that error messages use (``x``/``weight`` for ``conv2d``, ``X``/``K`` for the chapter's).
     """
     if method not in METHODS:
         raise ValueError(f"method must be one of {METHODS}. Received: method={method!r}")
+    for name, value in list(named.items())[:2]:
+        if value is None:
+            raise TypeError(f"{name} must be an array or a nested list of numbers. Received: {name}=None")
     backend, converted = resolve(named)
     tracing = backend.is_tracing()  # then no cache is read or written (torch.compile guards on them)
     options = make_options(*options_args, cache=not tracing)
     (x_name, x), (w_name, weight), (b_name, bias) = converted.items()
     xp = backend.namespace(x)
-    check_dtypes(backend, xp, converted, cache=not tracing)
+    check_dtypes(backend, xp, converted)
     plan = make_plan(
         options,
         _shape(backend, x_name, x),
@@ -84,21 +84,24 @@ def prepare(
         traced=tracing,
     )
     arrays = (x, weight, bias)
-    if x.dtype != weight.dtype or (bias is not None and bias.dtype != x.dtype):
-        dtype = xp.result_type(*(a for a in arrays if a is not None))
-        arrays = tuple(None if a is None else xp.astype(a, dtype) for a in arrays)
-    x = arrays[0]
+    dtype = native_byte_order(result_dtype(xp, [a.dtype for a in arrays if a is not None]))
+    if out_dtype is not None:
+        dtype = resolve_out_dtype(xp, out_dtype, dtype, backend.name, backend.dtypes)
     if method == "native":
         if not backend.has_native:
             raise ValueError(
                 f"method='native' needs a backend with a native convolution. Received: arrays of "
                 f"backend {backend.name!r}, which has none; use method='auto' or 'portable'"
             )
-        if not backend.native_supports(x.dtype):
+        if not backend.native_supports(dtype):
             raise ValueError(
                 f"method='native': the {backend.name} convolution does not support dtype "
-                f"{dtype_name(x.dtype)}. Received: {x_name} with dtype {dtype_name(x.dtype)}; use method='auto'"
+                f"{dtype_name(dtype)}. Received: {x_name} with dtype {dtype_name(x.dtype)}"
+                + ("" if out_dtype is None else f", out_dtype={dtype_name(dtype)}")
+                + "; use method='auto'"
             )
+    # every check passed: now, and only now, copies (promotion, byte order, out_dtype)
+    arrays = tuple(a if a is None or a.dtype == dtype else xp.astype(a, dtype) for a in arrays)
     return backend, xp, arrays, plan
 
 
@@ -155,6 +158,7 @@ def conv2d(
     groups: int = 1,
     data_format: Literal["NCHW", "NHWC"] = "NCHW",
     method: Method = "auto",
+    out_dtype: Any = None,
 ) -> Any:
     """2-D cross-correlation over channels, as in CNNs, on any supported array library.
 
@@ -183,6 +187,13 @@ def conv2d(
         ``"portable"``: the Array API implementation. ``"native"``: the framework's own
         kernel (an error for NumPy and array_api_strict). ``"auto"``: the fastest correct
         kernel for the backend and dtype.
+    out_dtype : dtype or str, optional
+        The dtype of the accumulation and of the result (a dtype of the inputs' library, or a
+        name such as ``"int32"``); it must hold every value of the inputs' dtype. ``int8``
+        inputs with ``out_dtype="int32"`` give exact int32 results (ONNX ``ConvInteger``,
+        zero points aside); ``float16`` with ``"float32"`` gives float32 results with no
+        float16 rounding in between. ``None``: the promoted dtype of the inputs, in which
+        integers accumulate and wrap on overflow, as in every framework.
 
     Returns
     -------
@@ -206,7 +217,9 @@ def conv2d(
     """
     options = (stride, padding, dilation, groups, data_format)
     known = backend_of_type(type(x))
-    key = None if known is None or known.is_tracing() else _signature(x, weight, bias, options, method)
+    key = None
+    if known is not None and out_dtype is None and not known.is_tracing():
+        key = _signature(x, weight, bias, options, method)
     hit = None
     if key is not None:
         try:
@@ -218,7 +231,7 @@ def conv2d(
         backend.check_devices(x, weight, bias)
         return kernel(x, weight, bias, plan)
     generation = registry_generation()
-    backend, xp, arrays, plan = prepare({"x": x, "weight": weight, "bias": bias}, options, method)
+    backend, xp, arrays, plan = prepare({"x": x, "weight": weight, "bias": bias}, options, method, out_dtype)
     kernel = kernel_for(backend, xp, arrays[0].dtype, method, plan)
     if key is not None and plan.static and arrays[0] is x and arrays[1] is weight and arrays[2] is bias:
         _CALLS.put(key, (backend, plan, kernel))  # nothing converted or promoted: the signature decides all

@@ -1,9 +1,93 @@
-"""Dtype names across libraries."""
+"""Dtypes: names across libraries, the one promotion rule, and ``out_dtype``.
+
+Which dtypes a backend computes is a written table (each backend's ``dtypes``, by name; the
+README shows it); everything here works on any backend's namespace ``xp``.
+
+Promotion: among floating-point dtypes, and among integer dtypes, the Array API's tables
+(``xp.result_type``). Across kinds (an integer array with a floating one) the floating dtype
+wins: the result is the promotion of the floating dtypes alone, as in PyTorch and JAX, on
+every backend (array_api_strict, which refuses cross-kind promotion, included).
+"""
 
 from __future__ import annotations
+
+from typing import Any
 
 
 def dtype_name(dtype: object) -> str:
     """``"float32"`` for ``torch.float32``, ``tf.float32``, ``np.float32``, ``jnp.float32``..."""
+    if isinstance(dtype, type):  # NumPy's scalar types (np.float32), as array_api_compat.numpy names dtypes
+        return dtype.__name__
     name = getattr(dtype, "name", None) or str(dtype)
     return str(name).rsplit(".", 1)[-1]
+
+
+#: The dtypes of the Array API standard that xpconv computes (bool and complex are not).
+STANDARD = frozenset(
+    {"int8", "int16", "int32", "int64", "uint8", "uint16", "uint32", "uint64", "float32", "float64"}
+)
+#: Sizes in bits, for ordering dtypes in messages.
+_ORDER = ("int8", "int16", "int32", "int64", "uint8", "uint16", "uint32", "uint64",
+          "float16", "bfloat16", "float32", "float64")
+
+
+def describe(names: frozenset[str]) -> str:
+    """``"int8, int16, ..., float64"`` in a fixed, readable order."""
+    return ", ".join(n for n in _ORDER if n in names)
+
+
+def native_byte_order(dtype: Any) -> Any:
+    """``dtype`` in the machine's byte order (NumPy's ``>f8`` becomes ``float64``); others as they are."""
+    order = getattr(dtype, "byteorder", "=")
+    if order in ("=", "|") or not hasattr(dtype, "newbyteorder"):
+        return dtype
+    return dtype.newbyteorder("=")
+
+
+def is_float(xp: Any, dtype: Any) -> bool:
+    return bool(xp.isdtype(dtype, "real floating"))
+
+
+def result_dtype(xp: Any, dtypes: list[Any]) -> Any:
+    """The dtype a convolution of arrays of ``dtypes`` computes in (see the module's rule)."""
+    first = dtypes[0]
+    if all(d == first for d in dtypes[1:]):
+        return first
+    floats = [d for d in dtypes if is_float(xp, d)]
+    return xp.result_type(*(floats or dtypes))
+
+
+def resolve_out_dtype(xp: Any, out_dtype: Any, computed: Any, backend_name: str, names: frozenset[str]) -> Any:
+    """``out_dtype`` (a dtype of ``xp`` or a name such as ``"int32"``) checked against the
+    inputs' dtype ``computed``: it must hold every value of it (integers may widen or become
+    floats; floats may only widen), and ``backend_name`` must compute it."""
+    resolved = out_dtype
+    if isinstance(out_dtype, str):
+        resolved = getattr(xp, out_dtype, None) if out_dtype in names else None
+        if resolved is None:
+            raise ValueError(
+                f"out_dtype must be None or a dtype the {backend_name} backend computes ({describe(names)}). "
+                f"Received: out_dtype={out_dtype!r}"
+            )
+    name = dtype_name(resolved)
+    try:
+        known = name in names and bool(xp.isdtype(resolved, ("real floating", "integral")))
+    except Exception:  # not a dtype of this namespace at all
+        known = False
+    if not known:
+        raise TypeError(
+            f"out_dtype must be None or a dtype the {backend_name} backend computes ({describe(names)}). "
+            f"Received: out_dtype={out_dtype!r}"
+        )
+    if is_float(xp, computed) and not is_float(xp, resolved):
+        widens = False
+    elif is_float(xp, resolved) and not is_float(xp, computed):
+        widens = True  # integers into a float accumulator: the float wins, as in promotion
+    else:
+        widens = xp.result_type(computed, resolved) == resolved
+    if not widens:
+        raise ValueError(
+            "out_dtype must hold every value of the inputs' dtype (integers may widen or become floats, "
+            f"floats may only widen). Received: out_dtype={name} for inputs of dtype {dtype_name(computed)}"
+        )
+    return resolved

@@ -29,29 +29,32 @@ def conv2d(xp: Any, x: Any, weight: Any, bias: Any, plan: ConvPlan, *, scratch_e
     """Cross-correlate ``x`` with ``weight`` as ``plan`` says; arrays share one dtype.
 
     ``x`` is in the caller's layout and batchedness; so is the result. Half-precision
-    inputs are computed in float32 and rounded once at the end. Sizes come from the plan,
+    inputs are computed in float32 and rounded once at the end; ``x`` is widened block by
+    block (tap by tap for depthwise layers), never as a whole. Sizes come from the plan,
     never from ``x.shape``, so symbolic sizes (``None`` in a TensorFlow graph, ``SymInt``,
     JAX symbolic dimensions) work: then the input is processed as one block.
     """
     dtype = x.dtype
     widen = xp.isdtype(dtype, "real floating") and dtype not in (xp.float32, xp.float64)
+    work = xp.float32 if widen else None
     if widen:
-        x, weight = xp.astype(x, xp.float32), xp.astype(weight, xp.float32)
+        weight = xp.astype(weight, xp.float32)
         bias = None if bias is None else xp.astype(bias, xp.float32)
     n, c_in, (h, w) = plan.batch, plan.in_channels, plan.in_hw
     nhwc = plan.data_format == "NHWC"
     shape = [n, h, w, c_in] if nhwc else [n, c_in, h, w]
     if not plan.batched:
         x = xp.reshape(x, tuple(shape))
-    if nhwc and plan.is_pointwise and plan.padding == ((0, 0), (0, 0)):
+    if nhwc and plan.is_pointwise and plan.padding == ((0, 0), (0, 0)) and not widen:
         y = _pointwise_channels_last(xp, x, weight, bias, plan)  # one product over the last axis
     elif nhwc and plan.is_depthwise and plan.kernel_hw != (1, 1) and plan.depth_multiplier == 1:
-        y = _depthwise_channels_last(xp, _pad(xp, x, shape, plan.padding, axes=(1, 2)), weight, plan)
+        y = _depthwise_channels_last(xp, _pad(xp, x, shape, plan.padding, axes=(1, 2)), weight, plan, work,
+                                     scratch_elements)
         y = y if bias is None else y + bias
     else:
         if nhwc:
             x = xp.permute_dims(x, (0, 3, 1, 2))
-        y = _correlate(xp, x, weight, plan, scratch_elements)
+        y = _correlate(xp, x, weight, plan, scratch_elements, work)
         if bias is not None:
             y = y + xp.reshape(bias, (1, plan.out_channels, 1, 1))
         if nhwc:
@@ -89,6 +92,11 @@ def _pointwise_channels_last(xp: Any, x: Any, weight: Any, bias: Any, plan: Conv
     return y if bias is None else y + bias
 
 
+def _widened(xp: Any, a: Any, work: Any) -> Any:
+    """``a`` in the working dtype (float32 for half precision), or as it is."""
+    return a if work is None else xp.astype(a, work)
+
+
 def _zeros(xp: Any, x: Any, shape: list[Any], axis: int, size: Any) -> Any:
     """Zeros of ``shape`` but ``size`` long on ``axis``: same dtype and device as ``x``, no device query."""
     edge = x[(slice(None),) * axis + (slice(0, 1), ...)]
@@ -113,11 +121,12 @@ def _pad(xp: Any, x: Any, shape: list[Any], padding: tuple, axes: tuple[int, int
     return x
 
 
-def _correlate(xp: Any, x: Any, weight: Any, plan: ConvPlan, scratch_elements: int) -> Any:
+def _correlate(xp: Any, x: Any, weight: Any, plan: ConvPlan, scratch_elements: int, work: Any = None) -> Any:
     """Cross-correlation of an unpadded NCHW ``x``; returns ``(N, C_out, H', W')``.
 
     Padding is applied per block of output rows, to the input rows that block reads, so
-    no padded copy of the whole input is ever made (with symbolic sizes: one block).
+    no padded copy of the whole input is ever made (with symbolic sizes: one block). With a
+    ``work`` dtype each block's rows are widened to it as they are read.
     """
     n, c_in, (h, wd) = plan.batch, plan.in_channels, plan.in_hw
     shape = [n, c_in, h, wd]
@@ -128,9 +137,9 @@ def _correlate(xp: Any, x: Any, weight: Any, plan: ConvPlan, scratch_elements: i
     ho, wo = plan.out_hw
     taps = kh * kw
     if plan.is_depthwise and taps > 1:
-        return _depthwise(xp, _pad(xp, x, shape, plan.padding), weight, plan)
+        return _depthwise(xp, _pad(xp, x, shape, plan.padding), weight, plan, work, scratch_elements)
     w = xp.reshape(weight, (groups, c_out // groups, c_group * taps))
-    if taps == 1:
+    if taps == 1 and work is None:
         cols = _window(_pad(xp, x, shape, plan.padding), plan, 2, (0, 0))
         if plan.spatial_static:
             y = xp.matmul(w, xp.reshape(cols, (n, groups, c_group, ho * wo)))
@@ -139,7 +148,7 @@ def _correlate(xp: Any, x: Any, weight: Any, plan: ConvPlan, scratch_elements: i
         y = xp.matmul(xp.reshape(w, (1, groups, 1, c_out // groups, c_group)), cols)
         return xp.reshape(xp.permute_dims(y, (0, 1, 3, 2, 4)), (n, c_out, ho, wo))
     if not plan.spatial_static:  # symbolic sizes: the whole padded input is the one block
-        return _block(xp, _pad(xp, x, shape, plan.padding), w, plan, ho)
+        return _block(xp, _pad(xp, _widened(xp, x, work), shape, plan.padding), w, plan, ho)
     images = n if is_static(n) else 1  # a symbolic batch: blocks sized per image
     rows = max(1, min(ho, scratch_elements // max(1, images * c_in * taps * wo)))
     blocks = []
@@ -149,9 +158,11 @@ def _correlate(xp: Any, x: Any, weight: Any, plan: ConvPlan, scratch_elements: i
         span = (r - 1) * sh + (kh - 1) * dh + 1
         lo, hi = max(top, 0), min(top + span, h)
         if hi > lo:
-            block = _pad(xp, x[:, :, lo:hi, :], [n, c_in, hi - lo, wd], ((lo - top, top + span - hi), (pl, pr)))
+            rows_read = _widened(xp, x[:, :, lo:hi, :], work)
+            block = _pad(xp, rows_read, [n, c_in, hi - lo, wd], ((lo - top, top + span - hi), (pl, pr)))
         else:  # the block reads nothing but padding rows
-            block = _pad(xp, _zeros(xp, x, shape, 2, span), [n, c_in, span, wd], ((0, 0), (pl, pr)))
+            nothing = _widened(xp, _zeros(xp, x, shape, 2, span), work)
+            block = _pad(xp, nothing, [n, c_in, span, wd], ((0, 0), (pl, pr)))
         blocks.append(_block(xp, block, w, plan, r))
     return blocks[0] if len(blocks) == 1 else xp.concat(blocks, axis=2)
 
@@ -172,7 +183,29 @@ def _block(xp: Any, block: Any, w: Any, plan: ConvPlan, r: Any) -> Any:
     return xp.reshape(xp.permute_dims(y, (0, 1, 3, 2, 4)), (n, plan.out_channels, r, wo))
 
 
-def _depthwise(xp: Any, x: Any, weight: Any, plan: ConvPlan) -> Any:
+def _in_row_blocks(xp: Any, x: Any, plan: ConvPlan, axis: int, work: Any, scratch_elements: int,
+                   compute: Any) -> Any:
+    """``compute(rows_of_x, r)`` over blocks of ``r`` output rows of a padded ``x`` (rows on
+    ``axis``), joined. Used when widening half precision, so that float32 temporaries stay
+    bounded; otherwise (or with symbolic sizes) one call over all rows."""
+    ho = plan.out_hw[0]
+    if work is None or not plan.spatial_static:
+        return compute(x, ho)
+    images = plan.batch if is_static(plan.batch) else 1
+    rows = max(1, min(ho, scratch_elements // max(1, images * plan.out_channels * plan.out_hw[1])))
+    if rows >= ho:
+        return compute(x, ho)
+    sh, span = plan.stride[0], (plan.kernel_hw[0] - 1) * plan.dilation[0] + 1
+    lead = (slice(None),) * axis
+    blocks = [
+        compute(x[(*lead, slice(r0 * sh, r0 * sh + (min(rows, ho - r0) - 1) * sh + span), ...)], min(rows, ho - r0))
+        for r0 in range(0, ho, rows)
+    ]
+    return xp.concat(blocks, axis=axis)
+
+
+def _depthwise(xp: Any, x: Any, weight: Any, plan: ConvPlan, work: Any = None,
+               scratch_elements: int = SCRATCH_ELEMENTS) -> Any:
     """One input channel per group: a broadcast multiply-add per tap, no matrix products.
 
     ``y[n, g, m] = Σ_taps x_shifted[n, g] · w[g, m, tap]`` for the ``m = C_out/G`` outputs of
@@ -180,29 +213,37 @@ def _depthwise(xp: Any, x: Any, weight: Any, plan: ConvPlan) -> Any:
     """
     n, groups, multiplier = plan.batch, plan.groups, plan.depth_multiplier
     (kh, kw), (dh, dw) = plan.kernel_hw, plan.dilation
-    ho, wo = plan.out_hw
+    wo = plan.out_hw[1]
     # multiplier 1: the taps stay strided views, weights broadcast as (1, C, 1, 1)
     shape = (1, groups, 1, 1) if multiplier == 1 else (1, groups, multiplier, 1, 1)
     w = xp.reshape(weight, (groups * multiplier, kh, kw))
-    y = None
-    for i in range(kh):
-        for j in range(kw):
-            tap = _window(x, plan, 2, (i * dh, j * dw))
-            if multiplier > 1:
-                tap = xp.reshape(tap, (n, groups, 1, ho, wo))
-            term = tap * xp.reshape(w[:, i, j], shape)
-            y = term if y is None else y + term
-    return xp.reshape(y, (n, plan.out_channels, ho, wo))
+
+    def rows(x: Any, r: Any) -> Any:
+        y = None
+        for i in range(kh):
+            for j in range(kw):
+                tap = _widened(xp, _window(x, plan, 2, (i * dh, j * dw), r), work)
+                if multiplier > 1:
+                    tap = xp.reshape(tap, (n, groups, 1, r, wo))
+                term = tap * xp.reshape(w[:, i, j], shape)
+                y = term if y is None else y + term
+        return xp.reshape(y, (n, plan.out_channels, r, wo))
+
+    return _in_row_blocks(xp, x, plan, 2, work, scratch_elements, rows)
 
 
-def _depthwise_channels_last(xp: Any, x: Any, weight: Any, plan: ConvPlan) -> Any:
+def _depthwise_channels_last(xp: Any, x: Any, weight: Any, plan: ConvPlan, work: Any = None,
+                             scratch_elements: int = SCRATCH_ELEMENTS) -> Any:
     """Depthwise (multiplier 1) on a padded NHWC array: weights broadcast over the last axis."""
     (kh, kw), (dh, dw) = plan.kernel_hw, plan.dilation
     w = xp.reshape(weight, (plan.out_channels, kh, kw))
-    y = None
-    for i in range(kh):
-        for j in range(kw):
-            tap = _window(x, plan, 1, (i * dh, j * dw))
-            term = tap * w[:, i, j]
-            y = term if y is None else y + term
-    return y
+
+    def rows(x: Any, r: Any) -> Any:
+        y = None
+        for i in range(kh):
+            for j in range(kw):
+                term = _widened(xp, _window(x, plan, 1, (i * dh, j * dw), r), work) * w[:, i, j]
+                y = term if y is None else y + term
+        return y
+
+    return _in_row_blocks(xp, x, plan, 1, work, scratch_elements, rows)

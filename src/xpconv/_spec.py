@@ -30,6 +30,11 @@ DATA_FORMATS = ("NCHW", "NHWC")
 PADDING_STRINGS = ("valid", "same")
 
 
+#: The largest stride, dilation, padding and padded spatial size (which bounds the dilated kernel
+#: extent and the output): what the frameworks' own kernels index with 32-bit ints.
+SIZE_LIMIT = 2**31 - 1
+
+
 def _int(value: object, name: str, expected: str) -> int:
     """``value`` as a Python int; bools, floats and strings are refused."""
     if isinstance(value, bool):
@@ -53,6 +58,8 @@ def to_pair(value: object, name: str, *, minimum: int) -> Pair:
         pair = (single, single)
     if min(pair) < minimum:
         raise ValueError(f"{name} must be {expected}. Received: {name}={value!r}")
+    if max(pair) > SIZE_LIMIT:
+        raise ValueError(f"{name} must be at most 2**31 - 1 = {SIZE_LIMIT}. Received: {name}={value!r}")
     return pair
 
 
@@ -120,7 +127,9 @@ _TYPED: LRUCache[ConvOptions] = LRUCache(1024)
 
 
 def _make_options(stride, padding, dilation, groups, data_format) -> ConvOptions:
-    if not isinstance(data_format, str) or data_format.upper() not in DATA_FORMATS:
+    if not isinstance(data_format, str):
+        raise TypeError(f"data_format must be the string 'NCHW' or 'NHWC'. Received: data_format={data_format!r}")
+    if data_format.upper() not in DATA_FORMATS:
         raise ValueError(
             f"data_format must be 'NCHW' or 'NHWC'. Received: data_format={data_format!r}"
         )
@@ -319,16 +328,21 @@ def _make_plan(options, input_shape, weight_shape, bias_shape, input_name, weigh
             f"{_describe(weight_shape)}"
         )
     c_out, c_per_group, kh, kw = weight_shape
-    for name, shape in ((input_name, input_shape), (weight_name, weight_shape)):
-        if any(is_static(d) and d == 0 for d in shape):
+    checked = ((input_name, input_shape[1:] if batched else input_shape, input_shape), (weight_name, weight_shape, weight_shape))
+    for name, sizes, shape in checked:
+        if any(is_static(d) and d == 0 for d in sizes):  # a batch of 0 is allowed: an empty result
             raise ValueError(
                 f"{name} must have no zero-sized dimension. Received: {name} with shape {_describe(shape)}"
             )
     groups = options.groups
+    other_layout, other_c_in = ("NHWC", full[3]) if layout == "NCHW" else ("NCHW", full[1])
+    hint = ""
+    if is_static(other_c_in) and other_c_in % groups == 0 and other_c_in // groups == c_per_group:
+        hint = f"; did you mean data_format={other_layout!r}?"
     if c_in % groups:
         raise ValueError(
             f"groups must divide the number of input channels. Received: groups={groups}, "
-            f"input channels={c_in}"
+            f"input channels={c_in}{hint}"
         )
     if c_out % groups:
         raise ValueError(
@@ -336,10 +350,16 @@ def _make_plan(options, input_shape, weight_shape, bias_shape, input_name, weigh
             f"Received: groups={groups}, output channels={c_out}"
         )
     if c_in // groups != c_per_group:
-        raise ValueError(
-            "The number of input channels must match the kernel's input channels "
-            f"times groups (weight shape (C_out, C_in/groups, kH, kW)). Received: "
-            f"input channels={c_in}, kernel input channels={c_per_group}, groups={groups}"
+        if weight_name == "weight":
+            raise ValueError(
+                "The number of input channels must match the kernel's input channels "
+                f"times groups (weight shape (C_out, C_in/groups, kH, kW)). Received: "
+                f"input channels={c_in}, kernel input channels={c_per_group}, groups={groups}{hint}"
+            )
+        raise ValueError(  # the chapter's functions: their own names, no groups
+            f"The number of input channels of {input_name} must match the input channels of {weight_name} "
+            f"({weight_name} shape (C_out, C_in, kH, kW)). Received: {input_name} with {c_in} input channels, "
+            f"{weight_name} with {c_per_group}"
         )
     if bias_shape is not None and tuple(bias_shape) != (c_out,):
         raise ValueError(
@@ -361,9 +381,18 @@ def _make_plan(options, input_shape, weight_shape, bias_shape, input_name, weigh
             raise ValueError(
                 f"The kernel must not be larger than the padded input. Received: kernel size "
                 f"{kh}x{kw} (dilated extent {extent[0]}x{extent[1]}), padded input size "
-                f"{h + pt + pb}x{w + pl + pr} ({input_name} {h}x{w}, padding {padding})"
+                f"{h + pt + pb}x{w + pl + pr} ({input_name} {h}x{w}, padding {padding}, dilation {options.dilation})"
             )
     out_hw = (output_size(h, kh, sh, dh, padding[0]), output_size(w, kw, sw, dw, padding[1]))
+    if not traced:
+        # the dilated kernel extent and the output are never larger than the padded input
+        padded = (h + pt + pb, w + pl + pr)
+        if any(is_static(v) and v > SIZE_LIMIT for v in padded):
+            raise ValueError(
+                "The padded input size must be below 2**31 along each axis (the frameworks index with 32-bit "
+                f"ints). Received: padded input size {'x'.join(_dim_text(v) for v in padded)} from {input_name} "
+                f"{_dim_text(h)}x{_dim_text(w)}, padding {padding}"
+            )
     spatial_static = not traced and all(is_static(v) for v in (h, w, *out_hw, pt, pb, pl, pr))
     return ConvPlan(
         batched=batched,

@@ -77,8 +77,11 @@ class ConvCost:
 
 def _shape(value: object, name: str) -> tuple[int, ...]:
     if not isinstance(value, Sequence) or isinstance(value, str):
-        raise TypeError(f"{name} must be a tuple of ints. Received: {name}={value!r}")
-    return tuple(_int(v, name, "a tuple of ints") for v in value)
+        raise TypeError(f"{name} must be a tuple of positive ints. Received: {name}={value!r}")
+    shape = tuple(_int(v, name, "a tuple of positive ints") for v in value)
+    if any(v < 1 for v in shape):
+        raise ValueError(f"{name} must be a tuple of positive ints. Received: {name}={tuple(value)!r}")
+    return shape
 
 
 def conv2d_cost(

@@ -7,6 +7,8 @@ import sys
 from collections.abc import Callable
 from typing import TYPE_CHECKING, Any, ClassVar
 
+from .._dtypes import STANDARD
+
 if TYPE_CHECKING:
     from types import ModuleType
 
@@ -32,6 +34,9 @@ class Backend:
     #: Distribution name, for version reports.
     distribution: ClassVar[str] = ""
     has_native: ClassVar[bool] = False
+    #: The dtypes this backend computes, by name (the README's table); every other dtype is
+    #: refused with a TypeError before any work. The Array API's real dtypes by default.
+    dtypes: ClassVar[frozenset[str]] = STANDARD
 
     @property
     def framework(self) -> ModuleType:

@@ -45,7 +45,7 @@ def conv2d(x: np.ndarray, weight: np.ndarray, bias: np.ndarray | None, plan: Con
     out = np.empty((n, c_out, ho, wo) if plan.data_format == "NCHW" else (n, ho, wo, c_out), dtype=work)
     out_nchw = out if plan.data_format == "NCHW" else out.transpose(0, 3, 1, 2)
     wk = weight.astype(work, copy=False)
-    if _is_pointwise(plan):
+    if _is_pointwise(plan) and work == dtype:  # half precision goes through the blocks: widened per block
         _pointwise(x_nchw, wk, out_nchw, plan)
     else:
         _blocked(x_nchw, wk, out_nchw, plan, work, scratch_bytes)

@@ -105,11 +105,16 @@ def registered_backends() -> list[str]:
 
 def available_backends() -> dict[str, bool]:
     """Each registered backend and whether its library is installed (nothing is imported)."""
-    return {
-        name: backend.module in sys.modules
-        or importlib.util.find_spec(backend.module) is not None
-        for name, backend in _BACKENDS.items()
-    }
+    return {name: _installed(backend) for name, backend in _BACKENDS.items()}
+
+
+def _installed(backend: Backend) -> bool:
+    if backend.module in sys.modules:  # imported, or blocked with sys.modules[name] = None, or a stub
+        return backend.is_loaded()
+    try:
+        return importlib.util.find_spec(backend.module) is not None  # a top-level name: imports nothing
+    except (ImportError, ValueError):
+        return False
 
 
 def backend_of_type(kind: type) -> Backend | None:
@@ -184,7 +189,13 @@ def resolve(named: dict[str, Any]) -> tuple[Backend, dict[str, Any]]:
     converted = dict(named)
     for name, value in named.items():
         if isinstance(value, _SEQUENCE_TYPES):
-            converted[name] = backend.asarray_like(value, like)
+            try:
+                converted[name] = backend.asarray_like(value, like)
+            except (ValueError, TypeError, OverflowError) as error:  # ragged, or not numbers
+                raise ValueError(
+                    f"{name} must be an array or a rectangular nested list of numbers. Received: {name} of "
+                    f"type {type(value).__name__} that {backend.name} cannot convert ({error})"
+                ) from None
     _check_devices(backend, {n: converted[n] for n in names})
     return backend, converted
 

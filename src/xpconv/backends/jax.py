@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING, Any
 
+from .._dtypes import STANDARD
 from ._base import Backend
 
 if TYPE_CHECKING:
@@ -15,6 +16,7 @@ class JaxBackend(Backend):
     module = "jax"
     distribution = "jax"
     has_native = True
+    dtypes = STANDARD | {"float16", "bfloat16"}  # not 8-bit floats or 4-bit ints (wrong sums)
 
     def looks_usable(self, module: Any) -> bool:
         return isinstance(getattr(module, "Array", None), type)

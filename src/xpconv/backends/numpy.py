@@ -5,6 +5,7 @@ from __future__ import annotations
 from collections.abc import Callable
 from typing import TYPE_CHECKING, Any
 
+from .._dtypes import STANDARD
 from ._base import Backend
 
 if TYPE_CHECKING:
@@ -15,6 +16,7 @@ class NumpyBackend(Backend):
     name = "numpy"
     module = "numpy"
     distribution = "numpy"
+    dtypes = STANDARD | {"float16"}  # no bfloat16 (ml_dtypes' is not NumPy's), no long double
 
     def matches(self, x: object) -> bool:
         np = self.framework

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING, Any
 
+from .._dtypes import STANDARD
 from ._base import Backend
 
 if TYPE_CHECKING:
@@ -15,6 +16,7 @@ class TensorflowBackend(Backend):
     module = "tensorflow"
     distribution = "tensorflow"
     has_native = True
+    dtypes = (STANDARD - {"uint64"}) | {"float16", "bfloat16"}  # uint64: no CPU BatchMatMul kernel
 
     def looks_usable(self, module: Any) -> bool:
         return hasattr(module, "Tensor") and hasattr(module, "Variable")
@@ -61,12 +63,9 @@ class TensorflowBackend(Backend):
 
     def native_conv2d(self, x: Any, weight: Any, bias: Any, plan: ConvPlan) -> Any:
         # TensorFlow's CPU kernels want NHWC and HWIO filters. Measured on TF 2.21: grouped
-        # and dilated convolutions run forward on the CPU, eagerly and in tf.function, but
-        # neither has a gradient there ("Gradients for grouped convolutions are not supported
-        # on CPU"; "... do not yet support dilation rates larger than 1"). So the filter is
-        # dilated here by zero insertion; depthwise layers use TF's depthwise kernel (which has
-        # a CPU gradient); other grouped layers keep the native forward, with a gradient taken
-        # from the per-group split when a gradient can be recorded (see _grouped).
+        # and dilated Conv2D run forward on the CPU, eagerly and in tf.function, but neither
+        # has a gradient there: see _convolve. Depthwise layers use TF's depthwise kernel,
+        # which has a CPU gradient but no CPU dilation: its filter is dilated by zero insertion.
         # Raw ops with constant permutations: the tf.nn/tf.transpose wrappers and tensor
         # slicing cost 50-200 µs each in eager mode, more than a small convolution.
         tf = self.framework
@@ -105,11 +104,8 @@ class TensorflowBackend(Backend):
             y = raw.DepthwiseConv2dNative(input=x, filter=filters, strides=strides, data_format="NHWC", **pads)
             grouped = False  # a depthwise kernel, which every fused kernel takes
         else:
-            filters = _dilate(tf, raw.Transpose(x=weight, perm=perm((2, 3, 1, 0))), plan.dilation)
-            if plan.groups == 1:
-                y = raw.Conv2D(input=x, filter=filters, strides=strides, data_format="NHWC", **pads)
-            else:
-                y = _grouped(tf, x, filters, strides, pads, plan.groups)
+            filters = raw.Transpose(x=weight, perm=perm((2, 3, 1, 0)))
+            y = _convolve(tf, x, filters, strides, pads, plan.groups, plan.dilation)
         if bias is not None:
             bias = tf.convert_to_tensor(bias)
             if grouped:
@@ -193,28 +189,38 @@ def _dilate(tf: Any, filters: Any, dilation: tuple[int, int]) -> Any:
     return filters
 
 
-def _grouped(tf: Any, x: Any, filters: Any, strides: Any, pads: dict, groups: int) -> Any:
-    """Native grouped forward; where a gradient may be taken, it comes from one ordinary
-    convolution per group (TF's CPU has no gradient for grouped convolutions)."""
+def _convolve(tf: Any, x: Any, filters: Any, strides: list, pads: dict, groups: int, dilation: tuple[int, int]) -> Any:
+    """``Conv2D`` with groups and dilation natively in the forward pass.
 
-    def conv(x: Any, filters: Any) -> Any:
-        return tf.raw_ops.Conv2D(input=x, filter=filters, strides=strides, data_format="NHWC", **pads)
+    TF's CPU has no gradient for grouped or dilated ``Conv2D`` ("Gradients for grouped
+    convolutions are not supported on CPU"; "... do not yet support dilation rates larger than
+    1"). Where a gradient may be recorded, the forward pass stays native (as fast as
+    ``tf.nn.conv2d(dilations=d)``) and the gradient comes from a formulation TF differentiates:
+    the filter dilated by zero insertion, one convolution per group.
+    """
+    dh, dw = dilation
 
-    if not _could_record_gradient(tf):
-        return conv(x, filters)
+    def conv(x: Any, filters: Any, rates: list) -> Any:
+        return tf.raw_ops.Conv2D(input=x, filter=filters, strides=strides, dilations=rates, data_format="NHWC", **pads)
 
-    def split(x: Any, filters: Any) -> Any:
-        pairs = zip(tf.split(x, groups, axis=3), tf.split(filters, groups, axis=3))
-        return tf.concat([conv(a, f) for a, f in pairs], axis=3)
+    if (groups == 1 and dilation == (1, 1)) or not _could_record_gradient(tf):
+        return conv(x, filters, [1, dh, dw, 1])
+
+    def differentiable(x: Any, filters: Any) -> Any:
+        dilated = _dilate(tf, filters, dilation)
+        if groups == 1:
+            return conv(x, dilated, [1, 1, 1, 1])
+        pairs = zip(tf.split(x, groups, axis=3), tf.split(dilated, groups, axis=3))
+        return tf.concat([conv(a, f, [1, 1, 1, 1]) for a, f in pairs], axis=3)
 
     @tf.custom_gradient
-    def grouped(x: Any, filters: Any) -> Any:
+    def native(x: Any, filters: Any) -> Any:
         def grad(dy: Any) -> Any:
             with tf.GradientTape() as tape:
                 tape.watch([x, filters])
-                y = split(x, filters)
+                y = differentiable(x, filters)
             return tape.gradient(y, [x, filters], output_gradients=dy)
 
-        return conv(x, filters), grad
+        return conv(x, filters, [1, dh, dw, 1]), grad
 
-    return grouped(x, filters)
+    return native(x, filters)

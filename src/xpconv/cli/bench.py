@@ -104,7 +104,8 @@ def candidates(fw: Loaded, wl: Workload, layout: str) -> dict[str, Callable[[], 
         x_np = np.ascontiguousarray(np.moveaxis(x_np, -3, -1))
     w_np = rng.standard_normal(wl.w, dtype=np.float32)
     x, w = fw.asarray(x_np), fw.asarray(w_np)
-    options = {"stride": wl.stride, "padding": wl.padding, "groups": wl.groups, "data_format": layout}
+    options = {"stride": wl.stride, "padding": wl.padding, "groups": wl.groups, "dilation": wl.dilation,
+               "data_format": layout}
     out: dict[str, Callable[[], Any]] = {}
     name = fw.name
     if name == "jax":
@@ -116,6 +117,15 @@ def candidates(fw: Loaded, wl: Workload, layout: str) -> dict[str, Callable[[], 
     else:
         out["xpconv auto"] = lambda: conv2d(x, w, **options)
         out["xpconv portable"] = lambda: conv2d(x, w, method="portable", **options)
+    if name == "tensorflow" and wl.dilation > 1:
+        tf = sys.modules["tensorflow"]
+
+        def taped() -> Any:  # a gradient may be recorded: the native forward with a custom gradient
+            with tf.GradientTape() as tape:
+                tape.watch(x)
+                return conv2d(x, w, **options)
+
+        out["xpconv auto, taped"] = taped
     native = _native(fw, wl, layout, x, w_np)
     if native is not None:
         out[f"{name} native"] = native
@@ -126,10 +136,11 @@ def candidates(fw: Loaded, wl: Workload, layout: str) -> dict[str, Callable[[], 
         padding = "same" if wl.padding else "valid"
 
         def keras_call() -> Any:
-            return keras_conv(x, hwio, strides=wl.stride, padding=padding, data_format=fmt)
+            return keras_conv(x, hwio, strides=wl.stride, padding=padding, data_format=fmt, dilation_rate=wl.dilation)
 
         if name == "jax":
-            jitted = sys.modules["jax"].jit(lambda x, k: keras_conv(x, k, strides=wl.stride, padding=padding, data_format=fmt))
+            jitted = sys.modules["jax"].jit(lambda x, k: keras_conv(
+                x, k, strides=wl.stride, padding=padding, data_format=fmt, dilation_rate=wl.dilation))
             out["keras.ops.conv"] = lambda: jitted(x, hwio)
         else:
             out["keras.ops.conv"] = keras_call
@@ -138,24 +149,24 @@ def candidates(fw: Loaded, wl: Workload, layout: str) -> dict[str, Callable[[], 
 
 def _native(fw: Loaded, wl: Workload, layout: str, x: Any, w_np: np.ndarray) -> Callable[[], Any] | None:
     """The framework's own convolution, called directly, on weights in its own layout."""
-    p, s, g = wl.padding, wl.stride, wl.groups
+    p, s, g, d = wl.padding, wl.stride, wl.groups, wl.dilation
     if fw.name == "torch":
         functional = sys.modules["torch"].nn.functional
         w = fw.asarray(w_np)
-        return lambda: functional.conv2d(x, w, None, s, p, 1, g)
+        return lambda: functional.conv2d(x, w, None, s, p, d, g)
     if fw.name == "jax":
         jax = sys.modules["jax"]
         w = fw.asarray(w_np)
         dims = (layout, "OIHW", layout)
         x4 = x if len(wl.x) == 4 else x[None]
         fn = jax.jit(lambda x, w: jax.lax.conv_general_dilated(
-            x, w, (s, s), [(p, p), (p, p)], dimension_numbers=dims, feature_group_count=g))
+            x, w, (s, s), [(p, p), (p, p)], rhs_dilation=(d, d), dimension_numbers=dims, feature_group_count=g))
         return lambda: fn(x4, w)
     if fw.name == "tensorflow":
         tf = sys.modules["tensorflow"]
         hwio = tf.constant(np.ascontiguousarray(w_np.transpose(2, 3, 1, 0)))
         x4 = x if len(wl.x) == 4 else x[None]
-        return lambda: tf.nn.conv2d(x4, hwio, s, [[0, 0], [p, p], [p, p], [0, 0]])
+        return lambda: tf.nn.conv2d(x4, hwio, s, [[0, 0], [p, p], [p, p], [0, 0]], dilations=d)
     return None
 
 
@@ -166,7 +177,7 @@ def temporary_memory(fw: Loaded, wl: Workload, method: str) -> dict[str, float]:
     w = rng.standard_normal(wl.w, dtype=np.float32)
     gc.collect()
     tracemalloc.start()
-    y = conv2d(x, w, stride=wl.stride, padding=wl.padding, groups=wl.groups, method=method)
+    y = conv2d(x, w, stride=wl.stride, padding=wl.padding, groups=wl.groups, dilation=wl.dilation, method=method)
     _, peak = tracemalloc.get_traced_memory()
     tracemalloc.stop()
     mib = 1024 * 1024

@@ -21,15 +21,18 @@ class Workload:
     stride: int = 1
     padding: int = 0
     groups: int = 1
+    dilation: int = 1
 
     @property
     def flops(self) -> int:
-        return conv2d_cost(self.x, self.w, stride=self.stride, padding=self.padding, groups=self.groups).flops
+        return conv2d_cost(self.x, self.w, stride=self.stride, padding=self.padding, groups=self.groups,
+                           dilation=self.dilation).flops
 
     def describe(self) -> str:
         """One line: shapes, options and work, e.g. ``x 8x64x56x56, w 64x64x3x3, padding 1; 1.85 GFLOP``."""
         options = [f"{k} {v}" for k, v, default in
-                   (("stride", self.stride, 1), ("padding", self.padding, 0), ("groups", self.groups, 1)) if v != default]
+                   (("stride", self.stride, 1), ("padding", self.padding, 0), ("groups", self.groups, 1),
+                    ("dilation", self.dilation, 1)) if v != default]
         shapes = f"x {'x'.join(map(str, self.x))}, w {'x'.join(map(str, self.w))}"
         return ", ".join([shapes, *options]) + f"; {_flops(self.flops)}"
 
@@ -49,6 +52,9 @@ WORKLOADS = (
     Workload("stem 7x7/2", (8, 3, 224, 224), (64, 3, 7, 7), stride=2, padding=3),
     Workload("depthwise 3x3", (8, 256, 28, 28), (256, 1, 3, 3), padding=1, groups=256),
     Workload("resnext 3x3 g32", (8, 128, 28, 28), (128, 4, 3, 3), padding=1, groups=32),
+    Workload("dilated 3x3 d2", (8, 64, 56, 56), (64, 64, 3, 3), padding=2, dilation=2),
+    Workload("dilated 3x3 d6", (8, 64, 56, 56), (64, 64, 3, 3), padding=6, dilation=6),
+    Workload("dilated 3x3 d12", (8, 64, 56, 56), (64, 64, 3, 3), padding=12, dilation=12),
 )
 QUICK = (
     Workload("chapter 2x3x3", (2, 3, 3), (3, 2, 2, 2)),
@@ -58,6 +64,9 @@ QUICK = (
     Workload("stem 7x7/2", (2, 3, 64, 64), (16, 3, 7, 7), stride=2, padding=3),
     Workload("depthwise 3x3", (2, 64, 14, 14), (64, 1, 3, 3), padding=1, groups=64),
     Workload("resnext 3x3 g32", (2, 64, 14, 14), (64, 2, 3, 3), padding=1, groups=32),
+    Workload("dilated 3x3 d2", (2, 16, 28, 28), (16, 16, 3, 3), padding=2, dilation=2),
+    Workload("dilated 3x3 d6", (2, 16, 28, 28), (16, 16, 3, 3), padding=6, dilation=6),
+    Workload("dilated 3x3 d12", (2, 16, 28, 28), (16, 16, 3, 3), padding=12, dilation=12),
 )
 #: The names ``--workload`` accepts, exactly as written (the same at both sizes).
 NAMES = tuple(wl.name for wl in WORKLOADS)

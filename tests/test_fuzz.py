@@ -1,0 +1,104 @@
+"""Issue 8, item 10: a fuzz test. Hypothesis perturbs one argument of a valid call with a value
+from a zoo (negative, zero, bool, float, None, huge, nested, wrong length, NumPy ints, strings,
+and the dtype zoo), on every backend. It fails on any exception other than a ValueError or
+TypeError whose message names the perturbed argument, on any wrong number (against the float64
+oracle, options read by the test's own rules) and on any modified input."""
+
+from __future__ import annotations
+
+import numpy as np
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
+
+import xpconv
+
+from assertions import assert_close
+from conv_cases import Problem, explicit_padding
+
+HUGE = [2**31, 2**40, 2**64, -(2**63)]
+SCALARS = st.one_of(
+    st.integers(-3, 4), st.sampled_from([True, False, None, 1.5, 2.0, float("nan"), "2", "same", "valid", "full", b"1"]),
+    st.sampled_from(HUGE), st.sampled_from([np.int64(2), np.int32(1), np.uint8(3), np.float32(1.0), np.bool_(True)]),
+)
+VALUES = st.one_of(
+    SCALARS,
+    st.lists(SCALARS, min_size=0, max_size=3).map(tuple),
+    st.lists(st.lists(st.integers(-1, 3), min_size=0, max_size=3), min_size=0, max_size=3),
+    st.sampled_from([{}, {"a": 1}, [[0, 1], [1]], ((0, 1), (1, 0)), ((1, 1),), "NHWC", "NCHW", ["NCHW"], "auto",
+                     "native", "portable", object()]),
+)
+DTYPES = {
+    "numpy": ["int8", "uint8", "int32", "int64", "uint64", "float16", "float32", "float64", "bool", "complex64", "longdouble"],
+    "torch": ["int8", "uint8", "int32", "int64", "float16", "bfloat16", "float32", "float64", "bool", "uint16", "uint32", "uint64"],
+    "jax": ["int8", "uint8", "int32", "int64", "uint64", "float16", "bfloat16", "float32", "float64", "bool"],
+    "tensorflow": ["int8", "uint8", "int32", "int64", "uint32", "float16", "bfloat16", "float32", "float64", "bool", "uint64"],
+    "array_api_strict": ["int8", "uint8", "int32", "int64", "uint64", "float32", "float64", "bool"],
+}
+ARGUMENTS = ["stride", "padding", "dilation", "groups", "data_format", "method", "out_dtype", "x dtype", "x shape",
+             "weight shape"]
+
+
+def _pair(v):
+    return (int(v), int(v)) if np.ndim(v) == 0 else tuple(int(a) for a in v)
+
+
+def _make(fw, a: np.ndarray, dtype: str):
+    if fw.name == "numpy" and dtype == "longdouble":
+        return a.astype(np.longdouble)
+    if fw.name == "torch" and dtype.startswith("uint") and dtype != "uint8":
+        return fw.m.tensor(a.astype(np.int64)).to(getattr(fw.m, dtype))
+    return fw.asarray(a, dtype)
+
+
+@settings(max_examples=150, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(data=st.data())
+def test_fuzz_one_argument_at_a_time(fw, data):
+    argument = data.draw(st.sampled_from(ARGUMENTS), label="argument")
+    seed = data.draw(st.integers(0, 2**16), label="seed")
+    rng = np.random.default_rng(seed)
+    kwargs = {"stride": 1, "padding": 1, "dilation": 1, "groups": 2, "data_format": "NCHW", "method": "auto"}
+    x_shape, w_shape, dtype = (2, 4, 6, 5), (6, 2, 3, 3), "float64"
+    if argument in kwargs or argument == "out_dtype":
+        kwargs[argument] = data.draw(VALUES, label=argument)
+    elif argument == "x dtype":
+        dtype = data.draw(st.sampled_from(DTYPES[fw.name]), label="dtype")
+    elif argument == "x shape":
+        x_shape = tuple(data.draw(st.lists(st.integers(0, 7), min_size=0, max_size=5), label="x shape"))
+    else:
+        w_shape = tuple(data.draw(st.lists(st.integers(0, 4), min_size=0, max_size=5), label="weight shape"))
+    integer = not dtype.startswith(("float", "bfloat", "complex", "long"))
+    x_np = rng.integers(0, 2, x_shape).astype(np.float64) if integer else rng.standard_normal(x_shape)
+    w_np = rng.integers(0, 2, w_shape).astype(np.float64) if integer else rng.standard_normal(w_shape)
+    x = _make(fw, x_np, dtype)
+    w = _make(fw, w_np, "float64" if not integer else dtype)
+    x_before = np.array(fw.to_numpy(x), dtype=np.float64, copy=True) if dtype not in ("bool", "complex64") else None
+    try:
+        y = xpconv.conv2d(x, w, **kwargs)
+    except (ValueError, TypeError) as error:
+        name = argument.split()[0]
+        assert name in str(error) or (name == "x" and "input channels" in str(error)) or (
+            name == "weight" and ("kernel" in str(error) or "groups" in str(error))), (argument, str(error))
+        return
+    # it ran: the numbers must be right, by the test's own reading of the options
+    if x_before is not None:
+        np.testing.assert_array_equal(np.asarray(fw.to_numpy(x), dtype=np.float64), x_before)
+    options = {k: kwargs[k] for k in ("stride", "dilation", "groups")}
+    stride, dilation = _pair(options["stride"]), _pair(options["dilation"])
+    layout = kwargs["data_format"].upper()
+    x_nchw = x_np if layout == "NCHW" else np.moveaxis(x_np, -1, -3)
+    batched = x_nchw.ndim == 4
+    x4 = x_nchw if batched else x_nchw[None]
+    padding = kwargs["padding"]
+    padding = padding.lower() if isinstance(padding, str) else (
+        _pair(padding) if np.ndim(padding) == 0 or np.ndim(padding) == 1 else tuple(_pair(p) for p in padding))
+    pads = explicit_padding(padding, x4.shape[2], x4.shape[3], w_shape[2:], stride, dilation)
+    narrow = dtype in ("float16", "bfloat16", "float32")  # x is rounded to it, then promoted to the weight's float64
+    cast = (lambda a: Problem(a, a, None).rounded(dtype).x) if narrow else (lambda a: a)
+    problem = Problem(cast(x4), w_np, None,
+                      {"stride": stride, "padding": pads, "dilation": dilation, "groups": int(options["groups"])},
+                      batched=batched, data_format=layout)
+    expected = problem.oracle()
+    out = str(kwargs.get("out_dtype") or "")
+    result_dtype = out if out in ("float32", "float64", "int32", "int64") else ("float64" if dtype in ("float16", "bfloat16", "float32") else dtype)
+    assert_close(fw, y, expected, dtype=result_dtype, magnitude=problem.oracle(absolute=True),
+                 reduction_length=problem.reduction_length)
