@@ -431,3 +431,72 @@ def test_tensorflow_huge_dilation_runs_the_native_dilated_convolution(taped):
     expected = np.stack([sum(np.einsum("ch,oc->oh", x_np[0, :, i * d : i * d + 5, 0], w_np[:, :, i, 0]) for i in range(3))])
     assert tuple(y.shape) == (1, 3, 5, 1)
     np.testing.assert_allclose(y.numpy()[..., 0], expected, rtol=1e-12, atol=1e-12)
+
+
+# -- found in review ------------------------------------------------------------------------------------
+@pytest.mark.needs("torch")
+def test_options_given_as_tensors_are_read_on_every_call():
+    """A 0-d tensor hashes by identity: cached options would keep a value changed in place."""
+    import torch
+
+    x, w = torch.ones(1, 1, 5, 5), torch.ones(1, 1, 2, 2)
+    stride = torch.tensor(1)
+    assert tuple(xpconv.conv2d(x, w, stride=stride).shape) == (1, 1, 4, 4)
+    stride.fill_(2)
+    assert tuple(xpconv.conv2d(x, w, stride=stride).shape) == (1, 1, 2, 2)
+
+
+@pytest.mark.parametrize("names", [("int64", "uint64")], ids=str)
+def test_integers_without_a_common_integer_dtype_are_named(fw, names):
+    table = backends.get_backend(fw.name).dtypes
+    if not set(names) <= table:
+        names = ("int64", "int64")  # the pair cannot even be made here; the same call must then run
+    x = fw.asarray(np.ones((1, 2, 3, 3)), names[0])
+    w = fw.asarray(np.ones((1, 2, 2, 2)), names[1])
+    if names[0] == names[1]:
+        assert_array(fw, xpconv.conv2d(x, w), dtype="int64", shape=(1, 1, 2, 2))
+        return
+    with pytest.raises(TypeError, match=r"Integer arguments must have a common integer dtype .*Received: x with dtype int64, weight with dtype uint64$"):
+        xpconv.conv2d(x, w)
+
+
+@pytest.mark.parametrize(("dtype", "out", "ok"), [("int32", "float16", False), ("int16", "float16", False),
+                                                   ("int8", "float16", True), ("int32", "float64", True),
+                                                   ("int32", "float32", False), ("int16", "float32", True)])
+def test_out_dtype_float_must_hold_every_integer(fw, dtype, out, ok):
+    """int32 4097 with out_dtype=float16 gave 4096: a float accumulator must hold the integers."""
+    if out not in backends.get_backend(fw.name).dtypes:
+        out = "float64"
+        ok = True
+    x = fw.asarray(np.ones((1, 1, 3, 3)), dtype)
+    if ok:
+        assert_array(fw, xpconv.conv2d(x, x, out_dtype=out), dtype=out, shape=(1, 1, 1, 1))
+    else:
+        with pytest.raises(ValueError, match=rf"Received: out_dtype={out} for inputs of dtype {dtype}$"):
+            xpconv.conv2d(x, x, out_dtype=out)
+
+
+@pytest.mark.needs("numpy")
+def test_lists_alone_without_a_numpy_backend_are_a_named_error():
+    code = """
+import xpconv
+from xpconv import backends
+backends.unregister_backend("numpy")
+try:
+    xpconv.corr2d([[1.0, 2.0], [3.0, 4.0]], [[1.0]])
+except TypeError as error:
+    print(error)
+"""
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True)
+    assert out.returncode == 0, out.stderr[-2000:]
+    assert out.stdout.startswith("Python lists alone are NumPy arrays, but no 'numpy' backend is registered")
+
+
+@pytest.mark.needs("numpy")
+def test_options_are_checked_before_lists_are_converted(monkeypatch):
+    def trap(*args, **kwargs):
+        raise AssertionError("a list was converted before the options were checked")
+
+    monkeypatch.setattr(backends.get_backend("numpy"), "asarray_like", trap)
+    with pytest.raises(ValueError, match=r"stride must be a positive int or a pair of positive ints\. Received: stride=0"):
+        xpconv.conv2d([[[[1.0, 2.0], [3.0, 4.0]]]], [[[[1.0]]]], stride=0)

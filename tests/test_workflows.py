@@ -84,6 +84,29 @@ def test_tf_function_with_unknown_sizes_traces_once(options, unknown, layout, me
 
 
 @pytest.mark.needs("tensorflow")
+@pytest.mark.parametrize("dtype", ["float64", "int32"])
+@pytest.mark.parametrize("layout", ["NCHW", "NHWC"])
+def test_tf_function_1x1_same_and_bias_of_unknown_length(layout, dtype):
+    """A 1x1 kernel with "same" padding and unknown H, W (its padding compared a tensor with 0),
+    and a bias whose length is unknown at trace time (the check compared a tensor with an int)."""
+    import tensorflow as tf
+
+    rng = np.random.default_rng(9)
+    w, b = rng.integers(-3, 4, (5, 4, 1, 1)).astype(np.float64), rng.integers(-3, 4, 5).astype(np.float64)
+    spec = [None, 4, None, None] if layout == "NCHW" else [None, None, None, 4]
+
+    @tf.function(input_signature=[tf.TensorSpec(spec, dtype), tf.TensorSpec([None], dtype)])
+    def f(x, bias):
+        return xpconv.conv2d(x, tf.constant(w, dtype), bias, padding="same", stride=2, data_format=layout)
+
+    for size in SIZES:
+        problem = _problem(size, w, b, {"padding": "same", "stride": 2}, layout)
+        problem.x = np.round(problem.x * 3)
+        got = f(tf.constant(problem.to_layout(problem.x), dtype), tf.constant(b, dtype)).numpy()
+        _close(got.astype(np.float64), problem)
+
+
+@pytest.mark.needs("tensorflow")
 def test_tf_function_reduce_retracing_serves_every_batch():
     import tensorflow as tf
 

@@ -8,43 +8,44 @@ of plain Python values in it.
 
 from __future__ import annotations
 
+from collections import OrderedDict
 from typing import Any, Generic, TypeVar
 
 V = TypeVar("V")
-
-_MISSING: Any = object()
 
 
 class LRUCache(Generic[V]):
     """At most ``limit`` entries; the least recently used one is evicted first.
 
-    Safe to read and write from several threads (each operation is a few dict operations
-    under the GIL; a race can at worst evict an entry early or compute one twice).
+    Safe to use from several threads: a hit is one look-up and one ``move_to_end`` (no moment
+    at which the entry is out of the dict, so a concurrent ``clear`` cannot be undone by it);
+    a race can at worst evict an entry early or compute one twice.
     """
 
     def __init__(self, limit: int) -> None:
         if limit < 1:
             raise ValueError(f"limit must be a positive int. Received: limit={limit!r}")
         self.limit = limit
-        self._data: dict[Any, V] = {}
+        self._data: OrderedDict[Any, V] = OrderedDict()
 
     def get(self, key: Any) -> V | None:
         """The value for ``key`` (marked as most recently used), or ``None``."""
         data = self._data
-        value = data.pop(key, _MISSING)
-        if value is _MISSING:
+        try:
+            value = data[key]
+            data.move_to_end(key)
+        except KeyError:  # absent, or removed by another thread meanwhile
             return None
-        data[key] = value  # re-inserted: now the newest
         return value
 
     def put(self, key: Any, value: V) -> None:
         data = self._data
-        data.pop(key, None)
         data[key] = value
+        data.move_to_end(key)
         while len(data) > self.limit:
             try:
-                del data[next(iter(data))]  # the oldest
-            except (KeyError, StopIteration, RuntimeError):  # another thread got there first
+                data.popitem(last=False)  # the oldest
+            except KeyError:  # another thread emptied it
                 break
 
     def clear(self) -> None:

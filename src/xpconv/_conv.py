@@ -67,6 +67,8 @@ def prepare(
     for name, value in list(named.items())[:2]:
         if value is None:
             raise TypeError(f"{name} must be an array or a nested list of numbers. Received: {name}=None")
+    if any(isinstance(v, (list, tuple, int, float)) for v in named.values()):
+        make_options(*options_args, cache=False)  # options first: a list is converted (copied) by resolve
     backend, converted = resolve(named)
     tracing = backend.is_tracing()  # then no cache is read or written (torch.compile guards on them)
     options = make_options(*options_args, cache=not tracing)
@@ -84,7 +86,7 @@ def prepare(
         traced=tracing,
     )
     arrays = (x, weight, bias)
-    dtype = native_byte_order(result_dtype(xp, [a.dtype for a in arrays if a is not None]))
+    dtype = native_byte_order(result_dtype(xp, {n: a.dtype for n, a in converted.items() if a is not None}))
     if out_dtype is not None:
         dtype = resolve_out_dtype(xp, out_dtype, dtype, backend.name, backend.dtypes)
     if method == "native":
@@ -131,17 +133,20 @@ on_registry_change(_CALLS.clear)
 
 def _signature(x: Any, weight: Any, bias: Any, options: tuple, method: str) -> tuple | None:
     """The cache key of a call, or ``None`` where the full path must run. Not hashed here:
-    the look-up hashes it once, and an unhashable key (a TensorShape) means the full path."""
+    the look-up hashes it once (an unhashable part means the full path)."""
     stride, padding, dilation, groups, _ = options
     if not (type(stride) is int and type(dilation) is int and type(groups) is int and type(padding) in (int, str)):
         return None  # tuples may hide bools that would compare equal to ints: take the full path
     try:
-        shape = x.shape
-        if type(sum(shape)) is not int:
+        shape, w_shape = x.shape, weight.shape
+        if type(sum(shape) + sum(w_shape)) is not int:
             return None  # symbolic (SymInt, JAX dims), unknown (None) or NaN sizes: never hashed
         if bias is None:
-            return (type(x), type(weight), shape, weight.shape, x.dtype, weight.dtype, options, method)
-        return (type(x), type(weight), type(bias), shape, weight.shape, bias.shape,
+            return (type(x), type(weight), shape, w_shape, x.dtype, weight.dtype, options, method)
+        b_shape = bias.shape
+        if type(sum(b_shape)) is not int:
+            return None
+        return (type(x), type(weight), type(bias), shape, w_shape, b_shape,
                 x.dtype, weight.dtype, bias.dtype, options, method)
     except (TypeError, AttributeError):  # lists, None, shapes that do not add up: the full path
         return None

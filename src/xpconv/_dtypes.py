@@ -48,13 +48,35 @@ def is_float(xp: Any, dtype: Any) -> bool:
     return bool(xp.isdtype(dtype, "real floating"))
 
 
-def result_dtype(xp: Any, dtypes: list[Any]) -> Any:
-    """The dtype a convolution of arrays of ``dtypes`` computes in (see the module's rule)."""
+def result_dtype(xp: Any, named: dict[str, Any]) -> Any:
+    """The dtype a convolution of arrays with these dtypes (by argument name) computes in (see
+    the module's rule). Integers with no common integer dtype (int64 with uint64) are refused
+    with a TypeError naming the arguments: they would silently become floats (NumPy) or fail
+    without a name (array_api_strict)."""
+    dtypes = list(named.values())
     first = dtypes[0]
     if all(d == first for d in dtypes[1:]):
         return first
     floats = [d for d in dtypes if is_float(xp, d)]
-    return xp.result_type(*(floats or dtypes))
+    if floats:
+        return xp.result_type(*floats)
+    try:
+        result = xp.result_type(*dtypes)
+        integral = bool(xp.isdtype(result, "integral"))
+    except TypeError:
+        integral = False
+    if not integral:
+        found = ", ".join(f"{name} with dtype {dtype_name(d)}" for name, d in named.items())
+        raise TypeError(
+            "Integer arguments must have a common integer dtype (int64 and uint64 have none); cast one of "
+            f"them. Received: {found}"
+        )
+    return result
+
+
+#: Bits of precision of each float (mantissa and the implicit bit), and of each integer's magnitude.
+_FLOAT_BITS = {"float16": 11, "bfloat16": 8, "float32": 24, "float64": 53}
+_INT_BITS = {"int8": 7, "uint8": 8, "int16": 15, "uint16": 16, "int32": 31, "uint32": 32, "int64": 63, "uint64": 64}
 
 
 def resolve_out_dtype(xp: Any, out_dtype: Any, computed: Any, backend_name: str, names: frozenset[str]) -> Any:
@@ -80,14 +102,15 @@ def resolve_out_dtype(xp: Any, out_dtype: Any, computed: Any, backend_name: str,
             f"Received: out_dtype={out_dtype!r}"
         )
     if is_float(xp, computed) and not is_float(xp, resolved):
-        widens = False
-    elif is_float(xp, resolved) and not is_float(xp, computed):
-        widens = True  # integers into a float accumulator: the float wins, as in promotion
+        holds = False
+    elif is_float(xp, resolved) and not is_float(xp, computed):  # integers into a float accumulator
+        holds = _INT_BITS.get(dtype_name(computed), 64) <= _FLOAT_BITS.get(name, 0)
     else:
-        widens = xp.result_type(computed, resolved) == resolved
-    if not widens:
+        holds = xp.result_type(computed, resolved) == resolved
+    if not holds:
         raise ValueError(
-            "out_dtype must hold every value of the inputs' dtype (integers may widen or become floats, "
-            f"floats may only widen). Received: out_dtype={name} for inputs of dtype {dtype_name(computed)}"
+            "out_dtype must hold every value of the inputs' dtype (integers may widen, or become a float "
+            "whose precision holds them, e.g. int8 -> float16, int32 -> float64; floats may only widen). "
+            f"Received: out_dtype={name} for inputs of dtype {dtype_name(computed)}"
         )
     return resolved

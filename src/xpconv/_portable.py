@@ -139,14 +139,10 @@ def _correlate(xp: Any, x: Any, weight: Any, plan: ConvPlan, scratch_elements: i
     if plan.is_depthwise and taps > 1:
         return _depthwise(xp, _pad(xp, x, shape, plan.padding), weight, plan, work, scratch_elements)
     w = xp.reshape(weight, (groups, c_out // groups, c_group * taps))
-    if taps == 1 and work is None:
+    if taps == 1 and work is None and plan.spatial_static:  # one product over channels, no gathering
         cols = _window(_pad(xp, x, shape, plan.padding), plan, 2, (0, 0))
-        if plan.spatial_static:
-            y = xp.matmul(w, xp.reshape(cols, (n, groups, c_group, ho * wo)))
-            return xp.reshape(y, (n, c_out, ho, wo))
-        cols = xp.permute_dims(xp.reshape(cols, (n, groups, c_group, ho, wo)), (0, 1, 3, 2, 4))  # as in _block
-        y = xp.matmul(xp.reshape(w, (1, groups, 1, c_out // groups, c_group)), cols)
-        return xp.reshape(xp.permute_dims(y, (0, 1, 3, 2, 4)), (n, c_out, ho, wo))
+        y = xp.matmul(w, xp.reshape(cols, (n, groups, c_group, ho * wo)))
+        return xp.reshape(y, (n, c_out, ho, wo))
     if not plan.spatial_static:  # symbolic sizes: the whole padded input is the one block
         return _block(xp, _pad(xp, _widened(xp, x, work), shape, plan.padding), w, plan, ho)
     images = n if is_static(n) else 1  # a symbolic batch: blocks sized per image

@@ -101,6 +101,8 @@ def same_padding(size: Any, kernel: int, stride: int, dilation: int, maximum: Ca
     symbolic ``n`` (only used when ``e < s``).
     """
     extent = dilation * (kernel - 1) + 1
+    if extent == 1:
+        return (0, 0)  # a 1-pixel window never pads (and stays a plain int for a symbolic size)
     total = ((size + stride - 1) // stride - 1) * stride + extent - size
     if extent < stride:
         total = max(total, 0) if is_static(size) else maximum(total, 0)
@@ -145,10 +147,19 @@ def _make_options(stride, padding, dilation, groups, data_format) -> ConvOptions
     )
 
 
+_PLAIN = (int, bool, str, float, type(None))
+
+
 def _hashable(value: object) -> object:
-    """A cache key that keeps types apart (``True`` and ``1`` hash alike, but must not meet)."""
+    """A cache key that keeps types apart (``True`` and ``1`` hash alike, but must not meet).
+
+    Only plain Python values are keys: anything else (a NumPy int, a 0-d tensor, which hashes
+    by identity and can change in place) raises ``TypeError``, and the options are then
+    validated without the cache."""
     if isinstance(value, (list, tuple)):
         return (type(value), tuple(_hashable(v) for v in value))
+    if type(value) not in _PLAIN:
+        raise TypeError(f"not a plain value: {type(value).__name__}")
     return (type(value), value)
 
 
@@ -203,12 +214,17 @@ class ConvPlan:
     out_hw: tuple[Any, Any]
     #: Whether the caller asked for ``padding="same"`` (natives may then pass their own "SAME").
     same: bool = False
-    #: Made while a framework traced with symbolic sizes that look like ints (``torch.compile``).
-    traced: bool = False
     #: Every size is a plain int (nothing symbolic or unknown): kernels may branch on sizes.
     static: bool = True
-    #: The spatial sizes, padding and output size are plain ints (the batch may not be).
+    #: The spatial sizes, padding and output size are plain ints (the batch may not be); False
+    #: also for a plan made while a framework traced with sizes that look like ints (torch.compile).
     spatial_static: bool = True
+
+    @property
+    def native_same(self) -> bool:
+        """"same" padding whose amounts are not plain ints: natives pass their own "SAME" rule
+        (TensorFlow's and XLA's, which is xpconv's), resolved when the sizes are known."""
+        return self.same and not self.spatial_static
 
     @property
     def is_depthwise(self) -> bool:
@@ -361,7 +377,7 @@ def _make_plan(options, input_shape, weight_shape, bias_shape, input_name, weigh
             f"({weight_name} shape (C_out, C_in, kH, kW)). Received: {input_name} with {c_in} input channels, "
             f"{weight_name} with {c_per_group}"
         )
-    if bias_shape is not None and tuple(bias_shape) != (c_out,):
+    if bias_shape is not None and (len(bias_shape) != 1 or (is_static(bias_shape[0]) and bias_shape[0] != c_out)):
         raise ValueError(
             f"bias must be None or a 1-D array of shape (C_out,) = ({c_out},). "
             f"Received: bias with shape {_describe(tuple(bias_shape))}"
@@ -408,7 +424,6 @@ def _make_plan(options, input_shape, weight_shape, bias_shape, input_name, weigh
         groups=groups,
         out_hw=out_hw,
         same=options.padding == "same",
-        traced=traced,
         static=spatial_static and is_static(n),
         spatial_static=spatial_static,
     )

@@ -185,7 +185,12 @@ def resolve(named: dict[str, Any]) -> tuple[Backend, dict[str, Any]]:
     else:
         import numpy  # noqa: F401  (lists alone are NumPy, the default backend)
 
-        backend, like = _BACKENDS["numpy"], None
+        backend, like = _BACKENDS.get("numpy"), None
+        if backend is None:
+            raise TypeError(
+                "Python lists alone are NumPy arrays, but no 'numpy' backend is registered. Received: only "
+                f"lists and scalars; registered backends: {registered_backends()}"
+            )
     converted = dict(named)
     for name, value in named.items():
         if isinstance(value, _SEQUENCE_TYPES):

@@ -60,7 +60,7 @@ class JaxBackend(Backend):
         if not plan.batched:
             x = x[None]
         # symbolic "same" sizes: XLA's own "SAME", the same rule, resolved when shapes are known
-        padding = "SAME" if plan.same and not plan.spatial_static else plan.padding
+        padding = "SAME" if plan.native_same else plan.padding
         y = lax.conv_general_dilated(
             x,
             weight,

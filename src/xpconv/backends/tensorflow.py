@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING, Any
 
+from .._cache import LRUCache
 from .._dtypes import STANDARD
 from ._base import Backend
 
@@ -77,7 +78,7 @@ class TensorflowBackend(Backend):
             x = raw.ExpandDims(input=x, axis=0)
         if plan.data_format == "NCHW":
             x = raw.Transpose(x=x, perm=perm((0, 2, 3, 1)))
-        if plan.same and not plan.spatial_static:
+        if plan.native_same:
             pads = {"padding": "SAME"}  # TensorFlow's rule is xpconv's; the sizes are known at run time only
         else:
             (top, bottom), (left, right) = plan.padding
@@ -123,7 +124,7 @@ class TensorflowBackend(Backend):
 # Eager constants for permutations and shapes, by (values, device scope). Made only when
 # executing eagerly: inside a tf.function or a tf.Graph the values go in as Python lists and
 # become constants of that graph, so nothing is ever captured from another graph or context.
-_EAGER_CONSTANTS: dict[tuple, Any] = {}
+_EAGER_CONSTANTS: LRUCache[Any] = LRUCache(256)
 
 
 def _constants(tf: Any) -> Any:
@@ -136,7 +137,8 @@ def _constants(tf: Any) -> Any:
         key = (values, scope)
         tensor = _EAGER_CONSTANTS.get(key)
         if tensor is None:
-            tensor = _EAGER_CONSTANTS[key] = tf.constant(values, dtype=tf.int32)
+            tensor = tf.constant(values, dtype=tf.int32)
+            _EAGER_CONSTANTS.put(key, tensor)
         return tensor
 
     return constant
