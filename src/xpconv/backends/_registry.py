@@ -16,7 +16,7 @@ from collections.abc import Callable
 from typing import Any
 
 from ._base import Backend
-from ._wrappers import unwrap
+from ._wrappers import is_wrapper, unwrap
 
 _BACKENDS: dict[str, Backend] = {}
 _BY_TYPE: dict[type, Backend] = {}
@@ -154,7 +154,7 @@ def resolve(named: dict[str, Any]) -> tuple[Backend, dict[str, Any]]:
     """
     values = list(named.values())
     kind = type(values[0])
-    if any(v is not None and unwrap.applies(type(v)) for v in values):
+    if any(v is not None and is_wrapper(type(v)) for v in values):
         named = {name: unwrap(value) for name, value in named.items()}
         values = list(named.values())
         kind = type(values[0])

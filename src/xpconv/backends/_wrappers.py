@@ -13,25 +13,15 @@ import sys
 from typing import Any
 
 
-def _is_keras_variable(kind: type) -> bool:
+def is_wrapper(kind: type) -> bool:
+    """Whether values of type ``kind`` stand for an array (Keras 3 variables). Not cached per
+    type: a cache written while ``torch.compile`` traces would be guarded on, and the check is
+    one ``sys.modules`` look-up when Keras is not loaded."""
     keras = sys.modules.get("keras")
     variable = getattr(keras, "Variable", None)  # Keras 3 only; None for a blocked or stub module
     return isinstance(variable, type) and issubclass(kind, variable)
 
 
-class _Unwrap:
-    """``unwrap(value)``: the array a wrapper stands for, or ``value`` itself.
-
-    Not cached per type: a cache written while ``torch.compile`` traces would be guarded on,
-    and the check is one ``sys.modules`` look-up when Keras is not loaded.
-    """
-
-    @staticmethod
-    def applies(kind: type) -> bool:
-        return _is_keras_variable(kind)
-
-    def __call__(self, value: Any) -> Any:
-        return value.value if value is not None and self.applies(type(value)) else value
-
-
-unwrap = _Unwrap()
+def unwrap(value: Any) -> Any:
+    """The array ``value`` stands for, or ``value`` itself."""
+    return value.value if value is not None and is_wrapper(type(value)) else value
