@@ -2,11 +2,9 @@
 
 from __future__ import annotations
 
-import functools
 from collections.abc import Callable
 from typing import TYPE_CHECKING, Any, Literal
 
-from . import _portable
 from ._cache import LRUCache
 from ._dtypes import describe, dtype_name, native_byte_order, resolve_out_dtype, result_dtype
 from ._spec import ConvPlan, PaddingArg, make_options, make_plan
@@ -112,7 +110,7 @@ def kernel_for(
 ) -> Callable[[Any, Any, Any, ConvPlan], Any]:
     """The function ``method`` runs for this backend, dtype and plan."""
     if method == "portable":
-        return functools.partial(_portable.conv2d, xp)
+        return backend.portable_kernel(xp)
     if method == "native":
         return backend.native_conv2d
     return backend.auto_kernel(xp, dtype, plan)

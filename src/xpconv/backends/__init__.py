@@ -21,6 +21,7 @@ from ._registry import (
 from .array_api_strict import ArrayApiStrictBackend
 from .generic import GenericArrayApiBackend
 from .jax import JaxBackend
+from .mxnet import MxnetBackend
 from .numpy import NumpyBackend
 from .tensorflow import TensorflowBackend
 from .torch import TorchBackend
@@ -30,6 +31,7 @@ for _backend in (
     TorchBackend(),
     JaxBackend(),
     TensorflowBackend(),
+    MxnetBackend(),
     ArrayApiStrictBackend(),
     GenericArrayApiBackend(),
 ):

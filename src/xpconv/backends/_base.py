@@ -109,6 +109,11 @@ class Backend:
         the dtype, else the portable one. Called once per call signature; the answer is cached."""
         if self.has_native and self.native_supports(dtype):
             return self.native_conv2d
+        return self.portable_kernel(xp)
+
+    def portable_kernel(self, xp: Any) -> Callable[[Any, Any, Any, ConvPlan], Any]:
+        """What ``method="portable"`` runs: the Array API kernel on ``xp`` (a backend whose arrays
+        need converting around it, such as MXNet's ``mx.nd``, wraps it)."""
         from .. import _portable
 
         return functools.partial(_portable.conv2d, xp)

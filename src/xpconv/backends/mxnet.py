@@ -1,0 +1,102 @@
+"""MXNet: ``mx.np.ndarray`` and ``mx.nd.NDArray``; native kernel ``mx.npx.convolution``.
+
+An ``mx.nd`` input gives an ``mx.nd`` result, an ``mx.np`` input an ``mx.np`` result, on the
+input's context. Internally everything runs on ``mx.np`` arrays: ``as_np_ndarray`` and
+``as_nd_ndarray`` share memory and keep ``mx.autograd`` recording. The portable kernel runs on
+xpconv's own namespace (:mod:`xpconv.backends.mxnet_namespace`).
+
+MXNet runs operators asynchronously, so an error inside an operator can surface only when a
+result is read, far from the call. xpconv's validation runs first and refuses what MXNet's
+convolution would fail on later: dtypes other than float32/float64 for ``method="native"``
+(MXNet's CPU convolution has no float16 or integer kernel; ``auto`` runs the portable kernel
+for them), mixed contexts, and every shape and option error.
+"""
+
+from __future__ import annotations
+
+import functools
+from collections.abc import Callable
+from typing import TYPE_CHECKING, Any
+
+from ._base import Backend
+
+if TYPE_CHECKING:
+    from .._spec import ConvPlan
+
+
+class MxnetBackend(Backend):
+    name = "mxnet"
+    module = "mxnet"
+    distribution = "mxnet"
+    has_native = True
+    # MXNet 1.9 has no int16, uint16-64, bfloat16 or complex arrays at all.
+    dtypes = frozenset({"int8", "int32", "int64", "uint8", "float16", "float32", "float64"})
+
+    def looks_usable(self, module: Any) -> bool:
+        return hasattr(module, "nd") and hasattr(module, "np")
+
+    def matches(self, x: object) -> bool:
+        return isinstance(x, self.framework.nd.NDArray)  # mx.np.ndarray subclasses it
+
+    def namespace(self, x: Any) -> Any:
+        from . import mxnet_namespace
+
+        return mxnet_namespace
+
+    def device(self, x: Any) -> Any:
+        return x.context
+
+    def asarray_like(self, value: Any, like: Any) -> Any:
+        """A Python list or scalar as an array of ``like``'s kind (``mx.np`` or ``mx.nd``) and context."""
+        from . import mxnet_namespace
+
+        if like is None:
+            return mxnet_namespace.asarray(value)
+        out = mxnet_namespace.asarray(value, device=like.context)
+        return out if isinstance(like, self.framework.np.ndarray) else out.as_nd_ndarray()
+
+    def to_numpy(self, x: Any) -> Any:
+        return x.asnumpy()
+
+    def native_supports(self, dtype: Any) -> bool:
+        import numpy
+
+        return dtype in (numpy.float32, numpy.float64)
+
+    def auto_kernel(self, xp: Any, dtype: Any, plan: ConvPlan) -> Callable[[Any, Any, Any, ConvPlan], Any]:
+        """Native for float32/float64; the portable kernel otherwise (both keep the input's kind)."""
+        if self.native_supports(dtype):
+            return self.native_conv2d
+        return self.portable_kernel(xp)
+
+    def portable_kernel(self, xp: Any) -> Callable[[Any, Any, Any, ConvPlan], Any]:
+        from .. import _portable
+
+        return _same_kind(self.framework, functools.partial(_portable.conv2d, xp))
+
+    def native_conv2d(self, x: Any, weight: Any, bias: Any, plan: ConvPlan) -> Any:
+        native = self.__dict__.get("_native")
+        if native is None:  # made once: this runs on every call's fast path
+            from ._mxnet_native import convolve
+
+            native = self._native = _same_kind(self.framework, functools.partial(convolve, self.framework))
+        return native(x, weight, bias, plan)
+
+
+def _same_kind(mx: Any, kernel: Callable[..., Any]) -> Callable[[Any, Any, Any, ConvPlan], Any]:
+    """``kernel`` run on ``mx.np`` views of the arrays; an ``mx.nd`` input gets an ``mx.nd`` result."""
+    ndarray = mx.np.ndarray
+
+    def run(x: Any, weight: Any, bias: Any, plan: ConvPlan) -> Any:
+        legacy = not isinstance(x, ndarray)
+        if legacy or not isinstance(weight, ndarray) or (bias is not None and not isinstance(bias, ndarray)):
+            x, weight = _as_np(ndarray, x), _as_np(ndarray, weight)
+            bias = None if bias is None else _as_np(ndarray, bias)
+        y = kernel(x, weight, bias, plan)
+        return y.as_nd_ndarray() if legacy else y
+
+    return run
+
+
+def _as_np(ndarray: type, a: Any) -> Any:
+    return a if isinstance(a, ndarray) else a.as_np_ndarray()
