@@ -18,6 +18,9 @@ class Framework:
     name: str
     module: str
     has_native = True
+    #: The dtype names the library has at all (None: every dtype a test names); a test
+    #: parametrized with a ``dtype`` the library lacks is deselected (tests/conftest.py).
+    dtypes: frozenset[str] | None = None
 
     def __init__(self) -> None:
         self.m: Any = None
@@ -31,6 +34,9 @@ class Framework:
     # arrays -------------------------------------------------------------------------
     def dtype(self, name: str) -> Any:
         return getattr(self.m, name)
+
+    def has_dtype(self, name: str) -> bool:
+        return self.dtypes is None or name in self.dtypes
 
     def asarray(self, a: Any, dtype: str | None = None) -> Any:
         raise NotImplementedError
@@ -186,7 +192,39 @@ class StrictFramework(Framework):
         return self.asarray(y.astype(xn.dtype))
 
 
+class MxnetFramework(Framework):
+    """``mx.np`` arrays (the book's current code); ``mx.nd`` has its own tests (test_mxnet.py)."""
+
+    name = module = "mxnet"
+    dtypes = frozenset({"int8", "int32", "int64", "uint8", "float16", "float32", "float64", "bool"})
+
+    def dtype(self, name):
+        return np.dtype(name)
+
+    def asarray(self, a, dtype=None):
+        a = np.asarray(a)
+        return self.m.np.array(a, dtype=np.dtype(_dtype_of(a, dtype)))
+
+    def to_numpy(self, t):
+        return t.asnumpy()
+
+    def is_array(self, t):
+        return isinstance(t, self.m.np.ndarray)
+
+    def device(self, t):
+        return t.ctx
+
+    def reference_conv2d(self, x, w, b, *, stride, padding, dilation, groups):
+        """``mx.npx.convolution`` on an input padded in NumPy (MXNet pads symmetrically only)."""
+        padded = self.m.np.array(np.pad(x.asnumpy(), ((0, 0), (0, 0), *padding)), dtype=x.dtype, ctx=x.ctx)
+        return self.m.npx.convolution(
+            padded, w, b, kernel=tuple(w.shape[2:]), stride=stride, dilate=dilation, pad=(0, 0),
+            num_filter=w.shape[0], num_group=groups, no_bias=b is None,
+        )
+
+
 FRAMEWORKS: dict[str, Framework] = {
     f.name: f
-    for f in (NumpyFramework(), TorchFramework(), JaxFramework(), TensorflowFramework(), StrictFramework())
+    for f in (NumpyFramework(), TorchFramework(), JaxFramework(), TensorflowFramework(), MxnetFramework(),
+              StrictFramework())
 }

@@ -18,7 +18,7 @@ def test_detects_each_framework_and_caches_per_type(fw):
 
 def test_lists_registered_and_available_backends():
     names = xpconv.registered_backends()
-    assert names[:5] == ["numpy", "torch", "jax", "tensorflow", "array_api_strict"]
+    assert names[:6] == ["numpy", "torch", "jax", "tensorflow", "mxnet", "array_api_strict"]
     assert names[-1] == "array_api"  # the generic fallback is consulted last
     available = xpconv.available_backends()
     assert available["numpy"] is True and set(available) == set(names)

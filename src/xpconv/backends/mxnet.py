@@ -44,7 +44,7 @@ class MxnetBackend(Backend):
         return mxnet_namespace
 
     def device(self, x: Any) -> Any:
-        return x.context
+        return x.ctx
 
     def asarray_like(self, value: Any, like: Any) -> Any:
         """A Python list or scalar as an array of ``like``'s kind (``mx.np`` or ``mx.nd``) and context."""
@@ -52,7 +52,7 @@ class MxnetBackend(Backend):
 
         if like is None:
             return mxnet_namespace.asarray(value)
-        out = mxnet_namespace.asarray(value, device=like.context)
+        out = mxnet_namespace.asarray(value, device=like.ctx)
         return out if isinstance(like, self.framework.np.ndarray) else out.as_nd_ndarray()
 
     def to_numpy(self, x: Any) -> Any:
@@ -92,7 +92,11 @@ def _same_kind(mx: Any, kernel: Callable[..., Any]) -> Callable[[Any, Any, Any, 
         if legacy or not isinstance(weight, ndarray) or (bias is not None and not isinstance(bias, ndarray)):
             x, weight = _as_np(ndarray, x), _as_np(ndarray, weight)
             bias = None if bias is None else _as_np(ndarray, bias)
-        y = kernel(x, weight, bias, plan)
+        if plan.batch == 0:  # MXNet reads a 0 in a shape as "unknown" unless NumPy shapes are on
+            with mx.util.np_shape(True):
+                y = kernel(x, weight, bias, plan)
+        else:
+            y = kernel(x, weight, bias, plan)
         return y.as_nd_ndarray() if legacy else y
 
     return run

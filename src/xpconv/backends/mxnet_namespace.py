@@ -88,7 +88,7 @@ def asarray(obj: Any, /, *, dtype: Any = None, device: Any = None, copy: Any = N
     """
     if isinstance(obj, mx.nd.NDArray):  # mx.np.ndarray subclasses it
         out = obj if isinstance(obj, _np.ndarray) else obj.as_np_ndarray()
-        if device is not None and out.context != device:
+        if device is not None and out.ctx != device:
             out = out.as_in_context(device)
         elif copy:
             out = out.copy()
@@ -105,7 +105,7 @@ def asarray(obj: Any, /, *, dtype: Any = None, device: Any = None, copy: Any = N
 
 def astype(x: Any, dtype: Any, /, *, copy: Any = True, device: Any = None) -> Any:
     """``x`` cast to ``dtype`` (integer casts from floats truncate toward zero), of ``x``'s kind."""
-    if device is not None and x.context != device:
+    if device is not None and x.ctx != device:
         x = x.as_in_context(device)
     return x.astype(_dtype(dtype), copy=builtins.bool(copy))
 
