@@ -27,7 +27,6 @@ class _Args(NamedTuple):
     channels_last: bool
     batched: bool
     batch: int
-    output_shape: tuple[int, ...]
 
 
 def _args(plan: ConvPlan) -> _Args:
@@ -42,7 +41,6 @@ def _args(plan: ConvPlan) -> _Args:
         channels_last=plan.data_format == "NHWC",
         batched=plan.batched,
         batch=plan.batch,
-        output_shape=tuple(plan.output_shape),
     )
 
 
@@ -52,7 +50,7 @@ def convolve(mx: Any, x: Any, weight: Any, bias: Any, plan: ConvPlan) -> Any:
     np = mx.np
     args = _args(plan)
     if args.batch == 0:  # MXNet's convolution fails on an empty batch, and only when a result is read
-        return np.zeros(args.output_shape, dtype=x.dtype, ctx=x.ctx)
+        return np.zeros(plan.output_shape, dtype=x.dtype, ctx=x.ctx)
     spatial = tuple(range(2, 2 + args.rank))
     if not args.batched:
         x = np.expand_dims(x, 0)
