@@ -2,6 +2,8 @@
 
 Framework versions come only from backends/*.txt. Environments are made with venv and
 pip (torch==2.13.0 resolves to a local CPU build with pip; uv would fetch CUDA wheels).
+MXNet (NumPy 1.23) and the oldest supported dependencies have sessions of their own: they
+cannot share an environment with jax 0.10 / TensorFlow 2.21 (NumPy >= 2 / >= 1.26).
 """
 
 from __future__ import annotations
@@ -22,8 +24,9 @@ BACKENDS = {
 ALL_FILES = [f for _, files in BACKENDS.values() for f in files]
 
 
-def install(session: nox.Session, *files: str) -> None:
-    requirements = ["numpy.txt", *files]
+def install(session: nox.Session, *files: str, base: str = "numpy.txt") -> None:
+    """The requirement files (``base`` first: NumPy's pins), then xpconv itself without deps."""
+    requirements = [base, *files]
     session.install(*(arg for f in requirements for arg in ("-r", f"backends/{f}")))
     session.install("--no-deps", ".")
 
@@ -45,6 +48,25 @@ def _backend_session(suffix: str, name: str, files: list[str]) -> None:
 
 for _suffix, (_name, _files) in BACKENDS.items():
     _backend_session(_suffix, _name, _files)
+
+
+@nox.session(name="tests-oldest")
+def tests_oldest(session: nox.Session) -> None:
+    """NumPy and array_api_strict on the floors of xpconv's dependencies (backends/oldest.txt), and
+    `pip install d2l==1.0.3 xpconv` resolving (d2l pins numpy==1.23.5)."""
+    install(session, "test.txt", "array-api-strict.txt", base="oldest.txt")
+    session.run("python", "-c", "import numpy, array_api_compat; print('numpy', numpy.__version__, "
+                "'array-api-compat', array_api_compat.__version__)")
+    pytest(session, "numpy,array_api_strict")
+    session.install("--dry-run", "d2l==1.0.3", ".")
+
+
+@nox.session(name="tests-mxnet")
+def tests_mxnet(session: nox.Session) -> None:
+    """The matrix on MXNet 1.9.1 with NumPy 1.23.5 (backends/mxnet.txt), with NumPy and array_api_strict
+    beside it; tests that need jax, TensorFlow or torch are deselected (they are not installed)."""
+    install(session, "test.txt", "array-api-strict.txt", base="mxnet.txt")
+    pytest(session, "mxnet,numpy,array_api_strict")
 
 
 @nox.session(name="tests-all")

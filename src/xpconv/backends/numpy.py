@@ -30,6 +30,18 @@ class NumpyBackend(Backend):
     def device(self, x: Any) -> Any:
         return "cpu"
 
+    def asarray_like(self, value: Any, like: Any) -> Any:
+        """A Python list or scalar as an array; a ragged list is refused on every NumPy (before
+        1.24 NumPy made an object array of it, with a warning)."""
+        import warnings
+
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore", getattr(self.framework, "VisibleDeprecationWarning", Warning))
+            out = super().asarray_like(value, like)
+        if out.dtype == object:
+            raise ValueError("a ragged nested list")
+        return out
+
     def auto_kernel(self, xp: Any, dtype: Any, plan: ConvPlan) -> Callable[[Any, Any, Any, ConvPlan], Any]:
         """NumPy has no convolution of its own: ``auto`` runs xpconv's NumPy kernel."""
         from . import _numpy_kernel

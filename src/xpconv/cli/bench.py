@@ -167,6 +167,12 @@ def _native(fw: Loaded, wl: Workload, layout: str, x: Any, w_np: np.ndarray) -> 
         hwio = tf.constant(np.ascontiguousarray(w_np.transpose(2, 3, 1, 0)))
         x4 = x if len(wl.x) == 4 else x[None]
         return lambda: tf.nn.conv2d(x4, hwio, s, [[0, 0], [p, p], [p, p], [0, 0]], dilations=d)
+    if fw.name == "mxnet" and layout == "NCHW":  # MXNet's CPU convolution is channels-first only
+        mx = sys.modules["mxnet"]
+        w = fw.asarray(w_np)
+        x4 = x if len(wl.x) == 4 else mx.np.expand_dims(x, 0)
+        return lambda: mx.npx.convolution(x4, w, kernel=w_np.shape[2:], stride=(s, s), dilate=(d, d), pad=(p, p),
+                                          num_filter=w_np.shape[0], num_group=g, no_bias=True)
     return None
 
 

@@ -14,7 +14,7 @@ import numpy as np
 
 from ..backends import Backend, get_backend
 
-FRAMEWORKS = ("numpy", "torch", "jax", "tensorflow", "array_api_strict")
+FRAMEWORKS = ("numpy", "torch", "jax", "tensorflow", "mxnet", "array_api_strict")
 
 
 @dataclass
@@ -33,9 +33,14 @@ class Loaded:
         return np.asarray(self.backend.to_numpy(x), dtype=np.float64)
 
     def sync(self, x: Any) -> Any:
-        """Wait for an asynchronous result (JAX)."""
+        """Wait for an asynchronous result (JAX, MXNet)."""
         block = getattr(x, "block_until_ready", None)
-        return block() if block is not None else x
+        if block is not None:
+            return block()
+        wait = getattr(x, "wait_to_read", None)  # MXNet runs operators asynchronously
+        if wait is not None:
+            wait()
+        return x
 
 
 def installed(names: tuple[str, ...] = FRAMEWORKS) -> dict[str, bool]:

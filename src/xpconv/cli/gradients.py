@@ -65,9 +65,25 @@ def tensorflow_gradients(conv: Conv, x: np.ndarray, w: np.ndarray, b: np.ndarray
     return _named(tape.gradient(loss, watched), lambda t: t.numpy())
 
 
+def mxnet_gradients(conv: Conv, x: np.ndarray, w: np.ndarray, b: np.ndarray | None, g: np.ndarray,
+                    **options: Any) -> Gradients:
+    """``mx.autograd``: ``mx.np`` arrays with ``attach_grad``, recorded, one ``backward``."""
+    import mxnet as mx
+
+    args = [None if a is None else mx.np.array(a, dtype=a.dtype) for a in (x, w, b)]
+    present = [a for a in args if a is not None]
+    for a in present:
+        a.attach_grad()
+    with mx.autograd.record():
+        loss = (conv(*args, **options) * mx.np.array(g, dtype=g.dtype)).sum()
+    loss.backward()
+    return _named([a.grad for a in present], lambda a: a.asnumpy())
+
+
 #: The frameworks with autodiff, by backend name.
 RUNNERS: dict[str, Callable[..., Gradients]] = {
     "torch": torch_gradients,
     "jax": jax_gradients,
     "tensorflow": tensorflow_gradients,
+    "mxnet": mxnet_gradients,
 }
