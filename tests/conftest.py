@@ -1,7 +1,8 @@
 """The backend matrix, in one place.
 
-``fw`` runs a test on every selected backend (numpy, torch, jax, tensorflow,
-array_api_strict); ``native_fw`` on the selected ones that have a native convolution.
+``fw`` runs a test on every selected backend (by default numpy, torch, jax, tensorflow,
+array_api_strict; mxnet, whose NumPy 1.23 cannot share an environment with those, only when
+named); ``native_fw`` on the selected ones that have a native convolution.
 ``XPCONV_BACKENDS=torch,jax`` narrows the matrix; an unknown name, or a backend that is
 selected but not installed, stops the run with an error, never a skip.
 
@@ -30,7 +31,7 @@ def _names(variable: str, default: tuple[str, ...]) -> tuple[str, ...]:
     return names
 
 
-SELECTED = _names("XPCONV_BACKENDS", ALL)
+SELECTED = _names("XPCONV_BACKENDS", tuple(n for n in ALL if FRAMEWORKS[n].default))
 REQUIRED = _names("XPCONV_REQUIRE_BACKENDS", ()) if os.environ.get("XPCONV_REQUIRE_BACKENDS") else ()
 _OUTCOMES: dict[str, Counter] = {name: Counter() for name in ALL}
 _BACKEND_OF: dict[str, str] = {}

@@ -21,6 +21,9 @@ class Framework:
     #: The dtype names the library has at all (None: every dtype a test names); a test
     #: parametrized with a ``dtype`` the library lacks is deselected (tests/conftest.py).
     dtypes: frozenset[str] | None = None
+    #: Whether a run without XPCONV_BACKENDS selects it (MXNet must be named: it needs NumPy 1.23,
+    #: which cannot share an environment with the other frameworks' pins).
+    default = True
 
     def __init__(self) -> None:
         self.m: Any = None
@@ -196,6 +199,7 @@ class MxnetFramework(Framework):
     """``mx.np`` arrays (the book's current code); ``mx.nd`` has its own tests (test_mxnet.py)."""
 
     name = module = "mxnet"
+    default = False
     dtypes = frozenset({"int8", "int32", "int64", "uint8", "float16", "float32", "float64", "bool"})
 
     def dtype(self, name):

@@ -7,7 +7,7 @@ import sys
 
 import pytest
 
-FRAMEWORK_MODULES = ("torch", "jax", "tensorflow", "array_api_strict", "numpy", "keras")
+FRAMEWORK_MODULES = ("torch", "jax", "tensorflow", "mxnet", "array_api_strict", "numpy", "keras")
 
 
 def _loaded_after(code: str) -> set[str]:
@@ -29,3 +29,9 @@ def test_numpy_call_imports_nothing_else():
 def test_torch_call_imports_no_other_framework():
     loaded = _loaded_after("import torch, xpconv\nxpconv.corr2d(torch.ones(3, 3), torch.ones(2, 2))")
     assert not loaded & {"jax", "tensorflow", "array_api_strict", "keras"}
+
+
+@pytest.mark.needs("mxnet")
+def test_mxnet_call_imports_no_other_framework():
+    loaded = _loaded_after("import mxnet as mx, xpconv\nxpconv.corr2d(mx.np.ones((3, 3)), mx.np.ones((2, 2)))")
+    assert "mxnet" in loaded and not loaded & {"torch", "jax", "tensorflow", "array_api_strict", "keras"}
