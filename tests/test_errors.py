@@ -94,7 +94,7 @@ def test_unknown_array_type_lists_the_registered_backends(fw):
         xpconv.corr2d(f32(fw, np.ones((3, 3))), NotAnArray())
     message = str(info.value)
     assert "NotAnArray" in message
-    for name in ("numpy", "torch", "jax", "tensorflow", "array_api_strict"):
+    for name in ("numpy", "torch", "jax", "tensorflow", "mxnet", "array_api_strict"):
         assert repr(name) in message
 
 
