@@ -20,7 +20,7 @@ from .frameworks import FRAMEWORKS, installed
 from .workloads import NAMES, WORKLOADS
 
 #: What to install for each backend that is not a dependency of xpconv itself.
-EXTRAS = {"torch": "torch", "jax": "jax", "tensorflow": "tensorflow", "array_api_strict": "strict"}
+EXTRAS = {"torch": "torch", "jax": "jax", "tensorflow": "tensorflow", "mxnet": "mxnet", "array_api_strict": "strict"}
 
 
 def _positive_int(text: str) -> int:

@@ -1,7 +1,7 @@
 """``xpconv compare``: every backend and method on one seeded suite, against the oracle and each other.
 
 Values of every backend and method; gradients of every framework with autodiff (torch, JAX,
-TensorFlow), for the portable and native methods. One tolerance rule for all of them.
+TensorFlow, MXNet), for the portable and native methods. One tolerance rule for all of them.
 """
 
 from __future__ import annotations
