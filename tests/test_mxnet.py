@@ -131,6 +131,13 @@ def test_what_mxnet_refuses_late_is_refused_at_the_call(mx, make):
             xpconv.conv2d(x, w, method=method)
 
 
+@pytest.mark.parametrize("stype", ["row_sparse", "csr"])
+def test_sparse_ndarrays_are_refused_up_front(mx, stype):
+    dense = mx.nd.ones((3, 3))
+    with pytest.raises(TypeError, match=r"^Unsupported array type mxnet\.ndarray\.sparse\.\w+NDArray: expected an array of one of the registered backends"):
+        xpconv.corr2d(dense.tostype(stype), mx.nd.ones((2, 2)))
+
+
 def test_nothing_fails_after_the_call(mx):
     """Every case above, then MXNet's engine drained: no error was left pending."""
     for options in OPTIONS:

@@ -36,7 +36,9 @@ class MxnetBackend(Backend):
         return hasattr(module, "nd") and hasattr(module, "np")
 
     def matches(self, x: object) -> bool:
-        return isinstance(x, self.framework.nd.NDArray)  # mx.np.ndarray subclasses it
+        # mx.np.ndarray subclasses mx.nd.NDArray; sparse NDArrays (row_sparse, csr) are not arrays
+        # xpconv computes with: unmatched, they are refused up front as an unsupported type
+        return isinstance(x, self.framework.nd.NDArray) and getattr(x, "stype", "default") == "default"
 
     def namespace(self, x: Any) -> Any:
         from . import mxnet_namespace
