@@ -26,7 +26,7 @@ LEGEND = (f"{MARK} noisy: the slowest repeat took over {NOISY_SPREAD:g}x the fas
 FAMILIES: tuple[tuple[str, tuple[tuple[str, str], ...]], ...] = (
     ("xpconv auto / the same framework's own convolution, called directly", (
         ("torch", "torch auto / torch native"), ("jax", "jax auto / jax native"),
-        ("tensorflow", "tensorflow auto / tensorflow native"))),
+        ("tensorflow", "tensorflow auto / tensorflow native"), ("mxnet", "mxnet auto / mxnet native"))),
     ("xpconv auto / keras.ops.conv on the same framework", (
         ("numpy", "numpy auto / keras(numpy)"), ("torch", "torch auto / keras"), ("jax", "jax auto / keras"),
         ("tensorflow", "tensorflow auto / keras"))),
@@ -93,8 +93,9 @@ def summary(results: list[Result], workloads: Sequence[Workload]) -> list[dict[s
             if top and bottom and (top.noisy or bottom.noisy):
                 noisy.append(key)
 
-        for fw in ("torch", "jax", "tensorflow"):
+        for fw in ("torch", "jax", "tensorflow", "mxnet"):
             ratio(f"{fw} auto / {fw} native", mine.get((fw, "xpconv auto")), mine.get((fw, f"{fw} native")))
+        for fw in ("torch", "jax", "tensorflow"):  # Keras has no MXNet backend
             ratio(f"{fw} auto / keras", mine.get((fw, "xpconv auto")), mine.get((fw, "keras.ops.conv")))
         ratio("numpy auto / fastest native", mine.get(("numpy", "xpconv auto")), fastest)
         ratio("numpy auto / keras(numpy)", mine.get(("numpy", "xpconv auto")), mine.get(("numpy", "keras.ops.conv")))
