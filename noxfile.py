@@ -54,9 +54,9 @@ for _suffix, (_name, _files) in BACKENDS.items():
 def tests_oldest(session: nox.Session) -> None:
     """NumPy and array_api_strict on the floors of xpconv's dependencies (backends/oldest.txt), and
     `pip install d2l==1.0.3 xpconv` resolving (d2l pins numpy==1.23.5)."""
-    install(session, "test.txt", "array-api-strict.txt", base="oldest.txt")
-    session.run("python", "-c", "import numpy, array_api_compat; print('numpy', numpy.__version__, "
-                "'array-api-compat', array_api_compat.__version__)")
+    install(session, "test.txt", base="oldest.txt")
+    session.run("python", "-c", "import numpy, array_api_compat, array_api_strict; print('numpy', numpy.__version__, "
+                "'array-api-compat', array_api_compat.__version__, 'array-api-strict', array_api_strict.__version__)")
     pytest(session, "numpy,array_api_strict")
     session.install("--dry-run", "d2l==1.0.3", ".")
 
