@@ -84,7 +84,7 @@ def test_half_precision_is_widened_block_by_block(options, layout):
     plan = _spec.make_plan(_spec.make_options(options.get("stride", 1), options.get("padding", 0), 1, groups, layout),
                            x.shape, problem.w.shape, problem.b.shape)
     spy = _SpyNamespace(xp)
-    y = _portable.conv2d(spy, x, rounded.w.astype(np.float16), rounded.b.astype(np.float16), plan, scratch_elements=600)
+    y = _portable.conv(spy, x, rounded.w.astype(np.float16), rounded.b.astype(np.float16), plan, scratch_elements=600)
     assert y.dtype == np.float16
     assert max(spy.widened) < x.size, spy.widened  # weight and bias are small; x only ever in pieces
     assert_close(FRAMEWORKS["numpy"], y, rounded.oracle(), dtype="float16", magnitude=rounded.oracle(absolute=True),
