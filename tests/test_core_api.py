@@ -10,7 +10,7 @@ import pytest
 import xpconv
 from xpconv._core_api import CORE_DTYPES, CORE_FUNCTIONS
 
-CORE_MODULES = ("_portable.py", "_conv.py", "_chapter.py", "_dtypes.py", "backends/_base.py")
+CORE_MODULES = ("_portable.py", "_padding.py", "_transpose.py", "_conv.py", "_chapter.py", "_dtypes.py", "backends/_base.py")
 SOURCE = pathlib.Path(xpconv.__file__).parent
 
 
@@ -36,7 +36,7 @@ def test_the_list_is_not_stale():
     )
 
 
-@pytest.mark.parametrize("module", ["_portable.py", "_spec.py", "_conv.py", "_chapter.py", "cost.py"])
+@pytest.mark.parametrize("module", ["_portable.py", "_padding.py", "_transpose.py", "_spec.py", "_conv.py", "_chapter.py", "cost.py"])
 def test_core_names_no_framework(module):
     tree = ast.parse((SOURCE / module).read_text())
     frameworks = {"torch", "jax", "tensorflow", "tf", "numpy", "np", "jnp"}

@@ -42,9 +42,9 @@ def test_shape_errors_name_argument_expectation_and_received(fw, function, x_sha
 @pytest.mark.parametrize("function", [xpconv.corr2d_multi_in_out, xpconv.conv2d])
 def test_bool_dtype_is_refused(fw, function):
     x = fw.asarray(np.ones((2, 3, 3), bool))
-    with pytest.raises(TypeError, match=r"(X|x) must have a real floating-point or integer dtype\. Received: (X|x) with dtype bool"):
+    with pytest.raises(TypeError, match=r"(X|x) must have a numeric dtype \(integer, real or complex floating-point\)\. Received: (X|x) with dtype bool"):
         function(x, f32(fw, K3))
-    with pytest.raises(TypeError, match=r"must have a real floating-point or integer dtype\. Received: (K|weight) with dtype bool"):
+    with pytest.raises(TypeError, match=r"must have a numeric dtype \(integer, real or complex floating-point\)\. Received: (K|weight) with dtype bool"):
         function(f32(fw, X), fw.asarray(np.ones((3, 2, 2, 2), bool)))
 
 
@@ -54,14 +54,14 @@ def test_bool_dtype_is_refused(fw, function):
     ids=["str-array", "object-array", "str-list"],
 )
 def test_string_and_object_dtypes_are_refused(bad):
-    with pytest.raises(TypeError, match=r"X must have a real floating-point or integer dtype\. Received: X with dtype"):
+    with pytest.raises(TypeError, match=r"X must have a numeric dtype \(integer, real or complex floating-point\)\. Received: X with dtype"):
         xpconv.corr2d(bad, np.ones((1, 1)))
 
 
 @pytest.mark.needs("tensorflow")
 def test_tensorflow_string_tensor_is_refused():
     tf = FRAMEWORKS["tensorflow"].m
-    with pytest.raises(TypeError, match=r"K must have a real floating-point or integer dtype\. Received: K with dtype string"):
+    with pytest.raises(TypeError, match=r"K must have a numeric dtype \(integer, real or complex floating-point\)\. Received: K with dtype string"):
         xpconv.corr2d(tf.ones((3, 3)), tf.constant([["a"]]))
 
 

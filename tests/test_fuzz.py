@@ -100,6 +100,7 @@ def test_fuzz_one_argument_at_a_time(fw, data):
                       batched=batched, data_format=layout)
     expected = problem.oracle()
     out = str(kwargs.get("out_dtype") or "")
-    result_dtype = out if out in ("float32", "float64", "int32", "int64") else ("float64" if dtype in ("float16", "bfloat16", "float32") else dtype)
+    result_dtype = out if out in ("float32", "float64", "int32", "int64") else (
+        "float64" if dtype in ("float16", "bfloat16", "float32") else "complex128" if dtype == "complex64" else dtype)
     assert_close(fw, y, expected, dtype=result_dtype, magnitude=problem.oracle(absolute=True),
                  reduction_length=problem.reduction_length)

@@ -1,4 +1,4 @@
-"""xpconv: multi-channel 2-D convolution, written once against the Array API standard.
+"""xpconv: multi-channel convolution (1-D, 2-D, 3-D, transposed), written once against the Array API standard.
 
 NumPy, PyTorch, JAX, TensorFlow and array_api_strict arrays (and any array that
 array-api-compat recognizes) go in; the same library's array comes out, on the same device.
@@ -6,17 +6,34 @@ Importing xpconv imports no array framework.
 """
 
 from ._chapter import corr2d, corr2d_multi_in, corr2d_multi_in_out, corr2d_multi_in_out_1x1
-from ._conv import conv2d
+from ._conv import (
+    conv,
+    conv1d,
+    conv2d,
+    conv3d,
+    conv_transpose,
+    conv_transpose1d,
+    conv_transpose2d,
+    conv_transpose3d,
+)
 from .backends import available_backends, register_backend, registered_backends
-from .cost import ConvCost, conv2d_cost, param_count
+from .cost import ConvCost, conv2d_cost, conv_cost, param_count
 
 __version__ = "0.1.0"
 
 __all__ = [
     "ConvCost",
     "available_backends",
+    "conv",
+    "conv1d",
     "conv2d",
     "conv2d_cost",
+    "conv3d",
+    "conv_cost",
+    "conv_transpose",
+    "conv_transpose1d",
+    "conv_transpose2d",
+    "conv_transpose3d",
     "corr2d",
     "corr2d_multi_in",
     "corr2d_multi_in_out",

@@ -1,4 +1,5 @@
-"""The chapter's functions, as thin special cases of :func:`xpconv.conv2d`."""
+"""The chapter's functions, as thin special cases of :func:`xpconv.conv2d`: one resolution of the
+backend, then the same validation and kernels (:func:`xpconv._conv.prepare`, :func:`~xpconv._conv.run`)."""
 
 from __future__ import annotations
 
@@ -7,12 +8,12 @@ from typing import Any
 from ._conv import prepare, run
 from .backends import resolve
 
-_VALID = (1, 0, 1, 1, "NCHW")
+_VALID = (1, 0, 1, 1, "NCHW", "zeros", 0, False)
 
 
-def _as_arrays(X: Any, K: Any) -> tuple[Any, Any, Any]:
+def _as_arrays(X: Any, K: Any) -> tuple[Any, Any, Any, Any]:
     backend, arrays = resolve({"X": X, "K": K})
-    return backend.namespace(arrays["X"]), arrays["X"], arrays["K"]
+    return backend, backend.namespace(arrays["X"]), arrays["X"], arrays["K"]
 
 
 def _ndim(name: str, a: Any, ndim: int, shape_text: str) -> None:
@@ -24,9 +25,10 @@ def _ndim(name: str, a: Any, ndim: int, shape_text: str) -> None:
         )
 
 
-def _convolve(xp: Any, X: Any, K: Any, method: str = "auto") -> Any:
-    """``X (C_in, H, W)`` and ``K (C_out, C_in, kH, kW)`` through conv2d, with X/K in messages."""
-    backend, xp, arrays, plan = prepare({"X": X, "K": K, "bias": None}, _VALID, method)
+def _convolve(backend: Any, X: Any, K: Any, method: str = "auto") -> Any:
+    """``X (C_in, H, W)`` and ``K (C_out, C_in, kH, kW)`` through conv2d's path, with X/K in messages."""
+    named = {"X": X, "K": K, "bias": None}
+    backend, xp, arrays, plan = prepare(named, _VALID, method, resolved=(backend, named))
     return run(backend, xp, arrays, plan, method)
 
 
@@ -43,10 +45,10 @@ def corr2d(X: Any, K: Any) -> Any:
     array, shape (H - kH + 1, W - kW + 1)
         Same library, device and dtype as ``X``.
     """
-    xp, X, K = _as_arrays(X, K)
+    backend, xp, X, K = _as_arrays(X, K)
     _ndim("X", X, 2, "(H, W)")
     _ndim("K", K, 2, "(kH, kW)")
-    Y = _convolve(xp, xp.reshape(X, (1, *X.shape)), xp.reshape(K, (1, 1, *K.shape)))
+    Y = _convolve(backend, xp.reshape(X, (1, *X.shape)), xp.reshape(K, (1, 1, *K.shape)))
     return xp.reshape(Y, Y.shape[1:])
 
 
@@ -62,10 +64,10 @@ def corr2d_multi_in(X: Any, K: Any) -> Any:
     -------
     array, shape (H - kH + 1, W - kW + 1)
     """
-    xp, X, K = _as_arrays(X, K)
+    backend, xp, X, K = _as_arrays(X, K)
     _ndim("X", X, 3, "(C_in, H, W)")
     _ndim("K", K, 3, "(C_in, kH, kW)")
-    Y = _convolve(xp, X, xp.reshape(K, (1, *K.shape)))
+    Y = _convolve(backend, X, xp.reshape(K, (1, *K.shape)))
     return xp.reshape(Y, Y.shape[1:])
 
 
@@ -81,10 +83,10 @@ def corr2d_multi_in_out(X: Any, K: Any) -> Any:
     -------
     array, shape (C_out, H - kH + 1, W - kW + 1)
     """
-    xp, X, K = _as_arrays(X, K)
+    backend, xp, X, K = _as_arrays(X, K)
     _ndim("X", X, 3, "(C_in, H, W)")
     _ndim("K", K, 4, "(C_out, C_in, kH, kW)")
-    return _convolve(xp, X, K)
+    return _convolve(backend, X, K)
 
 
 def corr2d_multi_in_out_1x1(X: Any, K: Any) -> Any:
@@ -101,7 +103,7 @@ def corr2d_multi_in_out_1x1(X: Any, K: Any) -> Any:
         ``K.reshape(C_out, C_in) @ X.reshape(C_in, H·W)``, reshaped; it runs the portable
         kernel, whose 1×1 case is exactly that matrix product.
     """
-    xp, X, K = _as_arrays(X, K)
+    backend, xp, X, K = _as_arrays(X, K)
     _ndim("X", X, 3, "(C_in, H, W)")
     _ndim("K", K, 4, "(C_out, C_in, 1, 1)")
     if tuple(K.shape[2:]) != (1, 1):
@@ -109,4 +111,4 @@ def corr2d_multi_in_out_1x1(X: Any, K: Any) -> Any:
             "K must be a 1x1 kernel of shape (C_out, C_in, 1, 1). "
             f"Received: K with shape {tuple(K.shape)}"
         )
-    return _convolve(xp, X, K, method="portable")
+    return _convolve(backend, X, K, method="portable")

@@ -1,6 +1,6 @@
 """The Array API functions the portable core may use: the one written-down list.
 
-``_portable.py``, ``_conv.py``, ``_chapter.py`` and ``backends/_base.py`` call nothing else on a namespace (a test reads their
+``_portable.py``, ``_padding.py``, ``_transpose.py``, ``_conv.py``, ``_chapter.py`` and ``backends/_base.py`` call nothing else on a namespace (a test reads their
 source to hold them to it), and xpconv's TensorFlow namespace provides exactly these.
 """
 
@@ -9,6 +9,7 @@ CORE_FUNCTIONS: tuple[str, ...] = (
     "astype",
     "broadcast_to",
     "concat",
+    "flip",
     "isdtype",
     "matmul",
     "permute_dims",

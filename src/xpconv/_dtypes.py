@@ -3,10 +3,10 @@
 Which dtypes a backend computes is a written table (each backend's ``dtypes``, by name; the
 README shows it); everything here works on any backend's namespace ``xp``.
 
-Promotion: among floating-point dtypes, and among integer dtypes, the Array API's tables
-(``xp.result_type``). Across kinds (an integer array with a floating one) the floating dtype
-wins: the result is the promotion of the floating dtypes alone, as in PyTorch and JAX, on
-every backend (array_api_strict, which refuses cross-kind promotion, included).
+Promotion: among floating-point (real or complex) dtypes, and among integer dtypes, the Array
+API's tables (``xp.result_type``). Across kinds (an integer array with a floating one) the
+floating dtype wins: the result is the promotion of the floating dtypes alone, as in PyTorch
+and JAX, on every backend (array_api_strict, which refuses cross-kind promotion, included).
 """
 
 from __future__ import annotations
@@ -22,13 +22,15 @@ def dtype_name(dtype: object) -> str:
     return str(name).rsplit(".", 1)[-1]
 
 
-#: The dtypes of the Array API standard that xpconv computes (bool and complex are not).
+#: Complex dtypes: computed with PyTorch's convention, ``sum(x · w)`` without conjugation.
+COMPLEX = frozenset({"complex64", "complex128"})
+#: The dtypes of the Array API standard that xpconv computes (bool is not).
 STANDARD = frozenset(
     {"int8", "int16", "int32", "int64", "uint8", "uint16", "uint32", "uint64", "float32", "float64"}
-)
+) | COMPLEX
 #: Sizes in bits, for ordering dtypes in messages.
 _ORDER = ("int8", "int16", "int32", "int64", "uint8", "uint16", "uint32", "uint64",
-          "float16", "bfloat16", "float32", "float64")
+          "float16", "bfloat16", "float32", "float64", "complex64", "complex128")
 
 
 def describe(names: frozenset[str]) -> str:
@@ -45,7 +47,12 @@ def native_byte_order(dtype: Any) -> Any:
 
 
 def is_float(xp: Any, dtype: Any) -> bool:
-    return bool(xp.isdtype(dtype, "real floating"))
+    """Real or complex floating point."""
+    return bool(xp.isdtype(dtype, ("real floating", "complex floating")))
+
+
+def is_complex(xp: Any, dtype: Any) -> bool:
+    return bool(xp.isdtype(dtype, "complex floating"))
 
 
 def result_dtype(xp: Any, named: dict[str, Any]) -> Any:
@@ -75,7 +82,7 @@ def result_dtype(xp: Any, named: dict[str, Any]) -> Any:
 
 
 #: Bits of precision of each float (mantissa and the implicit bit), and of each integer's magnitude.
-_FLOAT_BITS = {"float16": 11, "bfloat16": 8, "float32": 24, "float64": 53}
+_FLOAT_BITS = {"float16": 11, "bfloat16": 8, "float32": 24, "float64": 53, "complex64": 24, "complex128": 53}
 _INT_BITS = {"int8": 7, "uint8": 8, "int16": 15, "uint16": 16, "int32": 31, "uint32": 32, "int64": 63, "uint64": 64}
 
 
@@ -93,7 +100,7 @@ def resolve_out_dtype(xp: Any, out_dtype: Any, computed: Any, backend_name: str,
             )
     name = dtype_name(resolved)
     try:
-        known = name in names and bool(xp.isdtype(resolved, ("real floating", "integral")))
+        known = name in names and bool(xp.isdtype(resolved, ("real floating", "complex floating", "integral")))
     except Exception:  # not a dtype of this namespace at all
         known = False
     if not known:
@@ -101,7 +108,7 @@ def resolve_out_dtype(xp: Any, out_dtype: Any, computed: Any, backend_name: str,
             f"out_dtype must be None or a dtype the {backend_name} backend computes ({describe(names)}). "
             f"Received: out_dtype={out_dtype!r}"
         )
-    if is_float(xp, computed) and not is_float(xp, resolved):
+    if (is_float(xp, computed) and not is_float(xp, resolved)) or (is_complex(xp, computed) and not is_complex(xp, resolved)):
         holds = False
     elif is_float(xp, resolved) and not is_float(xp, computed):  # integers into a float accumulator
         holds = _INT_BITS.get(dtype_name(computed), 64) <= _FLOAT_BITS.get(name, 0)
@@ -110,7 +117,8 @@ def resolve_out_dtype(xp: Any, out_dtype: Any, computed: Any, backend_name: str,
     if not holds:
         raise ValueError(
             "out_dtype must hold every value of the inputs' dtype (integers may widen, or become a float "
-            "whose precision holds them, e.g. int8 -> float16, int32 -> float64; floats may only widen). "
+            "whose precision holds them, e.g. int8 -> float16, int32 -> float64; floats may only widen, to a "
+            "wider float or a complex dtype; complex only to a wider complex). "
             f"Received: out_dtype={name} for inputs of dtype {dtype_name(computed)}"
         )
     return resolved

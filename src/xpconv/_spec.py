@@ -1,8 +1,9 @@
-"""Argument normalization, validation and the output-shape rule.
+"""Argument normalization, validation and the output-shape rule, for any number of spatial axes.
 
 Everything here works on plain Python values and shapes, never on arrays, so that
-:func:`xpconv.conv2d`, the chapter's functions and :func:`xpconv.conv2d_cost` share one
-set of rules and one set of error messages. Every check happens before any arithmetic.
+:func:`xpconv.conv`, :func:`xpconv.conv_transpose`, the chapter's functions and
+:func:`xpconv.conv_cost` share one set of rules and one set of error messages. Every check
+happens before any arithmetic. The number of spatial axes (1, 2 or 3) comes from the weight.
 
 Sizes may be symbolic: a ``torch.SymInt`` (``torch.export``, ``torch.compile(dynamic=True)``),
 a JAX symbolic dimension (``jax.export``) or, for a TensorFlow dimension that is ``None`` at
@@ -14,21 +15,25 @@ the framework checks at run time), and nothing symbolic is ever hashed or cached
 
 from __future__ import annotations
 
+import dataclasses
+import math
 import operator
 from collections.abc import Callable
 from dataclasses import dataclass
-from typing import Any, Literal, NamedTuple
+from typing import Any, NamedTuple
 
 from ._cache import LRUCache
 
 Pair = tuple[int, int]
-ExplicitPadding = tuple[Pair, Pair]
-PaddingArg = str | int | tuple[int, int] | tuple[tuple[int, int], tuple[int, int]]
-DataFormat = Literal["NCHW", "NHWC"]
+PaddingArg = str | int | tuple[int, ...] | tuple[tuple[int, int], ...]
 
-DATA_FORMATS = ("NCHW", "NHWC")
 PADDING_STRINGS = ("valid", "same")
-
+PADDING_MODES = ("zeros", "reflect", "replicate", "circular")
+#: Explicit layout spellings by rank: (channels first, channels last).
+LAYOUTS = {1: ("NCW", "NWC"), 2: ("NCHW", "NHWC"), 3: ("NCDHW", "NDHWC")}
+_EXPLICIT = {name: (rank, name.index("C") != 1) for rank, names in LAYOUTS.items() for name in names}
+DATA_FORMATS = ("channels_first", "channels_last", *_EXPLICIT)
+_AXES = {1: ("W",), 2: ("H", "W"), 3: ("D", "H", "W")}
 
 #: The largest stride, dilation, padding and padded spatial size (which bounds the dilated kernel
 #: extent and the output): what the frameworks' own kernels index with 32-bit ints.
@@ -45,44 +50,57 @@ def _int(value: object, name: str, expected: str) -> int:
         raise TypeError(f"{name} must be {expected}. Received: {name}={value!r}") from None
 
 
-def to_pair(value: object, name: str, *, minimum: int) -> Pair:
-    """Normalize an int or a pair of ints, each at least ``minimum``."""
+def _ints(value: object, name: str, minimum: int) -> int | tuple[int, ...]:
+    """An int, or a tuple of ints (one per spatial axis; its length is checked by the plan)."""
     bound = "positive" if minimum == 1 else "non-negative"
-    expected = f"a {bound} int or a pair of {bound} ints"
+    expected = f"a {bound} int or one {bound} int per spatial axis"
     if isinstance(value, (tuple, list)):
-        if len(value) != 2:
+        if not 1 <= len(value) <= 3:
             raise ValueError(f"{name} must be {expected}. Received: {name}={value!r}")
-        pair = (_int(value[0], name, expected), _int(value[1], name, expected))
+        values: tuple[int, ...] = tuple(_int(v, name, expected) for v in value)
     else:
-        single = _int(value, name, expected)
-        pair = (single, single)
-    if min(pair) < minimum:
+        values = (_int(value, name, expected),)
+    if min(values) < minimum:
         raise ValueError(f"{name} must be {expected}. Received: {name}={value!r}")
-    if max(pair) > SIZE_LIMIT:
+    if max(values) > SIZE_LIMIT:
         raise ValueError(f"{name} must be at most 2**31 - 1 = {SIZE_LIMIT}. Received: {name}={value!r}")
-    return pair
+    return values[0] if not isinstance(value, (tuple, list)) else values
 
 
-def normalize_padding(padding: object) -> str | ExplicitPadding:
-    """``"valid"``, ``"same"`` or explicit ``((top, bottom), (left, right))``."""
+def to_pair(value: object, name: str, *, minimum: int) -> Pair:
+    """Normalize an int or a pair of ints, each at least ``minimum`` (``param_count``'s kernel size)."""
+    values = _ints(value, name, minimum)
+    if isinstance(values, int):
+        return (values, values)
+    if len(values) != 2:
+        bound = "positive" if minimum == 1 else "non-negative"
+        raise ValueError(f"{name} must be a {bound} int or a pair of {bound} ints. Received: {name}={value!r}")
+    return values  # type: ignore[return-value]
+
+
+_PADDING_TEXT = ("padding must be 'valid', 'same', a non-negative int, one int per spatial axis or one "
+                 "(before, after) pair per spatial axis")
+
+
+def normalize_padding(padding: object) -> str | int | tuple[int, ...] | tuple[Pair, ...]:
+    """``"valid"``, ``"same"``, an int, per-axis ints, or explicit ``((before, after), ...)``."""
     if isinstance(padding, str):
         lowered = padding.lower()
         if lowered not in PADDING_STRINGS:
-            raise ValueError(
-                "padding must be 'valid', 'same', a non-negative int, a pair or "
-                f"((top, bottom), (left, right)). Received: padding={padding!r}"
-            )
+            raise ValueError(f"{_PADDING_TEXT}. Received: padding={padding!r}")
         return lowered
-    if (
-        isinstance(padding, (tuple, list))
-        and len(padding) == 2
-        and all(isinstance(p, (tuple, list)) for p in padding)
-    ):
-        rows = to_pair(padding[0], "padding", minimum=0)
-        cols = to_pair(padding[1], "padding", minimum=0)
-        return (rows, cols)
-    ph, pw = to_pair(padding, "padding", minimum=0)
-    return ((ph, ph), (pw, pw))
+    if isinstance(padding, (tuple, list)) and padding and all(isinstance(p, (tuple, list)) for p in padding):
+        if len(padding) > 3:
+            raise ValueError(f"{_PADDING_TEXT}. Received: padding={padding!r}")
+        pairs = []
+        for pair in padding:
+            if len(pair) != 2:
+                raise ValueError(f"{_PADDING_TEXT}. Received: padding={padding!r}")
+            pairs.append(tuple(_ints(tuple(pair), "padding", 0)))  # type: ignore[arg-type]
+        return tuple(pairs)  # type: ignore[return-value]
+    if isinstance(padding, (tuple, list)) and any(isinstance(p, (tuple, list)) for p in padding):
+        raise ValueError(f"{_PADDING_TEXT}. Received: padding={padding!r}")
+    return _ints(padding, "padding", 0)
 
 
 def is_static(size: object) -> bool:
@@ -114,37 +132,68 @@ def output_size(size: Any, kernel: int, stride: int, dilation: int, pad: tuple[A
     return (size + pad[0] + pad[1] - dilation * (kernel - 1) - 1) // stride + 1
 
 
-class ConvOptions(NamedTuple):
-    """Normalized keyword options of a convolution, independent of any shape."""
+def transposed_size(size: Any, kernel: int, stride: int, dilation: int, pad: tuple[int, int], extra: int) -> Any:
+    """The transposed rule: ``(n-1)·s - p0 - p1 + d·(k-1) + output_padding + 1``."""
+    return (size - 1) * stride - pad[0] - pad[1] + dilation * (kernel - 1) + extra + 1
 
-    stride: Pair
-    padding: str | ExplicitPadding
-    dilation: Pair
+
+class ConvOptions(NamedTuple):
+    """Normalized keyword options of a convolution, independent of any shape (and of the rank:
+    an int stands for every axis)."""
+
+    stride: int | tuple[int, ...]
+    padding: str | int | tuple[int, ...] | tuple[Pair, ...]
+    dilation: int | tuple[int, ...]
     groups: int
-    data_format: DataFormat
+    data_format: str
+    padding_mode: str = "zeros"
+    output_padding: int | tuple[int, ...] = 0
+    transposed: bool = False
 
 
 _SIMPLE: LRUCache[ConvOptions] = LRUCache(1024)
 _TYPED: LRUCache[ConvOptions] = LRUCache(1024)
 
 
-def _make_options(stride, padding, dilation, groups, data_format) -> ConvOptions:
+def _layout(data_format: object) -> str:
     if not isinstance(data_format, str):
-        raise TypeError(f"data_format must be the string 'NCHW' or 'NHWC'. Received: data_format={data_format!r}")
-    if data_format.upper() not in DATA_FORMATS:
-        raise ValueError(
-            f"data_format must be 'NCHW' or 'NHWC'. Received: data_format={data_format!r}"
-        )
+        raise TypeError(f"data_format must be one of {DATA_FORMATS}. Received: data_format={data_format!r}")
+    lowered = data_format.lower()
+    if lowered in ("channels_first", "channels_last"):
+        return lowered
+    if data_format.upper() in _EXPLICIT:
+        return data_format.upper()
+    raise ValueError(f"data_format must be one of {DATA_FORMATS}. Received: data_format={data_format!r}")
+
+
+def _make_options(stride, padding, dilation, groups, data_format, padding_mode="zeros", output_padding=0,
+                  transposed=False) -> ConvOptions:
+    layout = _layout(data_format)
     groups_int = _int(groups, "groups", "a positive int")
     if groups_int < 1:
         raise ValueError(f"groups must be a positive int. Received: groups={groups!r}")
-    return ConvOptions(
-        stride=to_pair(stride, "stride", minimum=1),
+    if not isinstance(padding_mode, str) or padding_mode not in PADDING_MODES:
+        raise (TypeError if not isinstance(padding_mode, str) else ValueError)(
+            f"padding_mode must be one of {PADDING_MODES}. Received: padding_mode={padding_mode!r}"
+        )
+    if transposed and padding_mode != "zeros":
+        raise ValueError(f"padding_mode must be 'zeros' for a transposed convolution. Received: padding_mode={padding_mode!r}")
+    options = ConvOptions(
+        stride=_ints(stride, "stride", 1),
         padding=normalize_padding(padding),
-        dilation=to_pair(dilation, "dilation", minimum=1),
+        dilation=_ints(dilation, "dilation", 1),
         groups=groups_int,
-        data_format=data_format.upper(),  # type: ignore[arg-type]
+        data_format=layout,
+        padding_mode=padding_mode,
+        output_padding=_ints(output_padding, "output_padding", 0),
+        transposed=bool(transposed),
     )
+    if transposed and isinstance(options.padding, str) and options.output_padding not in (0, (0,), (0, 0), (0, 0, 0)):
+        raise ValueError(
+            "output_padding must be 0 with padding='valid' or 'same' (which fix the output size: i·s for 'same'); "
+            f"give the padding as ints to choose it. Received: padding={padding!r}, output_padding={output_padding!r}"
+        )
+    return options
 
 
 _PLAIN = (int, bool, str, float, type(None))
@@ -163,17 +212,19 @@ def _hashable(value: object) -> object:
     return (type(value), value)
 
 
-def make_options(stride, padding, dilation, groups, data_format, *, cache: bool = True) -> ConvOptions:
+def make_options(stride, padding, dilation, groups, data_format, padding_mode="zeros", output_padding=0,
+                 transposed=False, *, cache: bool = True) -> ConvOptions:
     """Normalize the keyword options; cached, so repeated calls cost a dict look-up.
 
     ``cache=False`` (while a framework traces: ``torch.compile`` guards on what a global cache
     holds, so a miss now and a hit later would recompile) neither reads nor writes the cache.
     """
-    values = (stride, padding, dilation, groups, data_format)
+    values = (stride, padding, dilation, groups, data_format, padding_mode, output_padding, transposed)
     if not cache:
         return _make_options(*values)
     if type(stride) is int and type(dilation) is int and type(groups) is int and type(padding) in (int, str) \
-            and type(data_format) is str:
+            and type(data_format) is str and type(padding_mode) is str and type(output_padding) is int \
+            and type(transposed) is bool:
         options = _SIMPLE.get(values)  # exact ints and strings: no bool can meet an int here
         if options is None:
             options = _make_options(*values)
@@ -193,25 +244,31 @@ def make_options(stride, padding, dilation, groups, data_format, *, cache: bool 
 
 @dataclass(frozen=True)
 class ConvPlan:
-    """Everything a kernel needs: options resolved against concrete shapes.
+    """Everything a kernel needs: options resolved against concrete shapes, for ``rank`` spatial axes.
 
-    Shapes are in the canonical NCHW order, batched, whatever the caller's layout. The
-    channel counts and the kernel's size are ints; the batch, the spatial sizes, "same"
-    padding amounts and the output size may be symbolic (see :attr:`static`).
+    Shapes are batched (an unbatched input has ``batch == 1`` and :attr:`batched` False: the
+    batch axis is added and removed once, around the kernel) and listed channels first,
+    whatever the caller's layout (:attr:`channels_last`). The channel counts and the kernel's
+    size are ints; the batch, the spatial sizes, "same" padding amounts and the output size
+    may be symbolic (see :attr:`static`). For a transposed plan, :attr:`padding` is what is
+    cropped from the full output and :attr:`output_padding` what is added at its end.
     """
 
     batched: bool
-    data_format: DataFormat
+    channels_last: bool
     batch: Any
     in_channels: int
-    in_hw: tuple[Any, Any]
+    in_size: tuple[Any, ...]
     out_channels: int
-    kernel_hw: Pair
-    stride: Pair
-    dilation: Pair
-    padding: tuple[tuple[Any, Any], tuple[Any, Any]]
+    kernel: tuple[int, ...]
+    stride: tuple[int, ...]
+    dilation: tuple[int, ...]
+    padding: tuple[tuple[Any, Any], ...]
     groups: int
-    out_hw: tuple[Any, Any]
+    out_size: tuple[Any, ...]
+    padding_mode: str = "zeros"
+    transposed: bool = False
+    output_padding: tuple[int, ...] = ()
     #: Whether the caller asked for ``padding="same"`` (natives may then pass their own "SAME").
     same: bool = False
     #: Every size is a plain int (nothing symbolic or unknown): kernels may branch on sizes.
@@ -221,10 +278,20 @@ class ConvPlan:
     spatial_static: bool = True
 
     @property
+    def rank(self) -> int:
+        """The number of spatial axes."""
+        return len(self.kernel)
+
+    @property
     def native_same(self) -> bool:
         """"same" padding whose amounts are not plain ints: natives pass their own "SAME" rule
         (TensorFlow's and XLA's, which is xpconv's), resolved when the sizes are known."""
-        return self.same and not self.spatial_static
+        return self.same and not self.spatial_static and not self.transposed
+
+    @property
+    def zero_padded(self) -> bool:
+        """No padding, or zeros: what every native convolution pads with."""
+        return self.padding_mode == "zeros" or all(is_static(p) and p == 0 for pair in self.padding for p in pair)
 
     @property
     def is_depthwise(self) -> bool:
@@ -233,8 +300,8 @@ class ConvPlan:
 
     @property
     def is_pointwise(self) -> bool:
-        """A 1×1 kernel without groups."""
-        return self.kernel_hw == (1, 1) and self.groups == 1
+        """A 1×…×1 kernel without groups."""
+        return all(k == 1 for k in self.kernel) and self.groups == 1
 
     @property
     def depth_multiplier(self) -> int:
@@ -242,20 +309,43 @@ class ConvPlan:
         return self.out_channels // self.groups
 
     @property
+    def taps(self) -> int:
+        """Kernel positions: ``prod(kernel)``."""
+        return math.prod(self.kernel)
+
+    @property
     def output_shape(self) -> tuple[Any, ...]:
         """The output's shape in the caller's layout and batchedness."""
-        c, (h, w) = self.out_channels, self.out_hw
-        inner = (c, h, w) if self.data_format == "NCHW" else (h, w, c)
+        c, sizes = self.out_channels, self.out_size
+        inner = (*sizes, c) if self.channels_last else (c, *sizes)
         return (self.batch, *inner) if self.batched else inner
 
     @property
+    def batched_output_shape(self) -> tuple[Any, ...]:
+        c, sizes = self.out_channels, self.out_size
+        return (self.batch, *sizes, c) if self.channels_last else (self.batch, c, *sizes)
+
+    @property
     def reduction_length(self) -> int:
-        """How many products are summed into each output element."""
-        return (self.in_channels // self.groups) * self.kernel_hw[0] * self.kernel_hw[1]
+        """How many products are summed into each output element (of a forward convolution;
+        for a transposed one, the forward convolution it is the gradient of)."""
+        per_group = (self.out_channels if self.transposed else self.in_channels) // self.groups
+        return per_group * self.taps
 
     @property
     def macs(self) -> int:
-        return self.batch * self.out_channels * self.out_hw[0] * self.out_hw[1] * self.reduction_length
+        """Multiply-accumulates; a transposed convolution costs what its forward twin costs."""
+        if self.transposed:
+            return self.batch * self.in_channels * math.prod(self.in_size) * self.reduction_length
+        return self.batch * self.out_channels * math.prod(self.out_size) * self.reduction_length
+
+    def with_unit_axis(self) -> ConvPlan:
+        """This 1-D plan as a 2-D one with a leading unit spatial axis (for 2-D-only kernels)."""
+        return dataclasses.replace(
+            self, in_size=(1, *self.in_size), kernel=(1, *self.kernel), stride=(1, *self.stride),
+            dilation=(1, *self.dilation), padding=((0, 0), *self.padding), out_size=(1, *self.out_size),
+            output_padding=(0, *self.output_padding) if self.output_padding else (),
+        )
 
 
 def _dim_text(size: object) -> str:
@@ -306,32 +396,74 @@ def make_plan(
     return plan
 
 
+def _per_axis(value: int | tuple[int, ...], rank: int, name: str) -> tuple[int, ...]:
+    if isinstance(value, int):
+        return (value,) * rank
+    if len(value) != rank:
+        raise ValueError(
+            f"{name} must be an int or {rank} ints (one per spatial axis) for a {rank}-D convolution. "
+            f"Received: {name}={value!r}"
+        )
+    return value
+
+
+def _explicit_padding(padding: Any, rank: int) -> tuple[Pair, ...]:
+    if isinstance(padding, int):
+        return ((padding, padding),) * rank
+    if isinstance(padding[0], int):
+        return tuple((p, p) for p in _per_axis(padding, rank, "padding"))
+    if len(padding) != rank:
+        raise ValueError(
+            f"padding must have one (before, after) pair per spatial axis: {rank} for a {rank}-D convolution. "
+            f"Received: padding={padding!r}"
+        )
+    return padding
+
+
+def _shape_texts(rank: int, channels_last: bool, transposed: bool) -> tuple[str, str]:
+    axes = ", ".join(_AXES[rank])
+    inner = f"{axes}, C_in" if channels_last else f"C_in, {axes}"
+    kernel = ", ".join(f"k{a}" for a in _AXES[rank])
+    weight = f"(C_in, C_out/groups, {kernel})" if transposed else f"(C_out, C_in/groups, {kernel})"
+    return f"(N, {inner}) or ({inner})", weight
+
+
 def _make_plan(options, input_shape, weight_shape, bias_shape, input_name, weight_name, maximum, traced) -> ConvPlan:
-    layout = options.data_format
-    layout_text = "(N, C_in, H, W) or (C_in, H, W)" if layout == "NCHW" else "(N, H, W, C_in) or (H, W, C_in)"
-    if len(input_shape) not in (3, 4):
-        raise ValueError(
-            f"{input_name} must be a 3-D or 4-D array of shape {layout_text} for "
-            f"data_format={layout!r}. Received: {input_name} with shape {_describe(input_shape)} "
-            f"({len(input_shape)}-D)"
-        )
-    if len(weight_shape) != 4:
-        raise ValueError(
-            f"{weight_name} must be a 4-D array of shape (C_out, C_in/groups, kH, kW). "
-            f"Received: {weight_name} with shape {_describe(weight_shape)} ({len(weight_shape)}-D)"
-        )
+    layout, transposed = options.data_format, options.transposed
     for name, shape in ((input_name, input_shape), (weight_name, weight_shape)):
         if any(isinstance(d, float) for d in shape):
             raise ValueError(
                 f"{name} must have known sizes. Received: {name} with shape {_describe(shape)}; "
                 "for a lazy array with unknown (NaN) chunk sizes, call compute_chunk_sizes() first"
             )
-    batched = len(input_shape) == 4
-    full = input_shape if batched else (1, *input_shape)
-    if layout == "NCHW":
-        n, c_in, h, w = full
+    rank = len(weight_shape) - 2
+    if layout in _EXPLICIT:
+        wanted, channels_last = _EXPLICIT[layout]
+        if rank != wanted:
+            raise ValueError(
+                f"{weight_name} must be a {wanted + 2}-D array for data_format={layout!r} (a {wanted}-D "
+                f"convolution). Received: {weight_name} with shape {_describe(weight_shape)} ({len(weight_shape)}-D)"
+            )
     else:
-        n, h, w, c_in = full
+        channels_last = layout == "channels_last"
+        if rank not in (1, 2, 3):
+            raise ValueError(
+                f"{weight_name} must be a 3-D, 4-D or 5-D array of shape (C_out, C_in/groups, *kernel) "
+                f"(1, 2 or 3 spatial axes). Received: {weight_name} with shape {_describe(weight_shape)} "
+                f"({len(weight_shape)}-D)"
+            )
+    x_text, w_text = _shape_texts(rank, channels_last, transposed)
+    shown_layout = layout if layout in _EXPLICIT else LAYOUTS[rank][channels_last]
+    if len(input_shape) not in (rank + 1, rank + 2):
+        raise ValueError(
+            f"{input_name} must be a {rank + 1}-D or {rank + 2}-D array of shape {x_text} for "
+            f"data_format={layout!r} and a {rank}-D {weight_name}. Received: {input_name} with shape "
+            f"{_describe(input_shape)} ({len(input_shape)}-D)"
+        )
+    batched = len(input_shape) == rank + 2
+    full = input_shape if batched else (1, *input_shape)
+    n, c_in = full[0], full[-1] if channels_last else full[1]
+    sizes = tuple(full[1:-1] if channels_last else full[2:])
     if not is_static(c_in):
         raise ValueError(
             f"{input_name} must have a known number of channels (only the batch and spatial sizes may be "
@@ -343,86 +475,176 @@ def _make_plan(options, input_shape, weight_shape, bias_shape, input_name, weigh
             f"{weight_name} must have a known (static) shape. Received: {weight_name} with shape "
             f"{_describe(weight_shape)}"
         )
-    c_out, c_per_group, kh, kw = weight_shape
     checked = ((input_name, input_shape[1:] if batched else input_shape, input_shape), (weight_name, weight_shape, weight_shape))
-    for name, sizes, shape in checked:
-        if any(is_static(d) and d == 0 for d in sizes):  # a batch of 0 is allowed: an empty result
+    for name, dims, shape in checked:
+        if any(is_static(d) and d == 0 for d in dims):  # a batch of 0 is allowed: an empty result
             raise ValueError(
                 f"{name} must have no zero-sized dimension. Received: {name} with shape {_describe(shape)}"
             )
     groups = options.groups
-    other_layout, other_c_in = ("NHWC", full[3]) if layout == "NCHW" else ("NCHW", full[1])
+    kernel = tuple(weight_shape[2:])
+    if transposed:
+        w_in, c_out = weight_shape[0], weight_shape[1] * groups
+        c_per_group = w_in // groups
+    else:
+        c_out, c_per_group = weight_shape[0], weight_shape[1]
+    other = full[1] if channels_last else full[-1]
     hint = ""
-    if is_static(other_c_in) and other_c_in % groups == 0 and other_c_in // groups == c_per_group:
-        hint = f"; did you mean data_format={other_layout!r}?"
+    if is_static(other) and other % groups == 0 and (other == weight_shape[0] if transposed else other // groups == c_per_group):
+        other_name = LAYOUTS[rank][not channels_last]
+        hint = f"; did you mean data_format={other_name!r}?"
     if c_in % groups:
         raise ValueError(
             f"groups must divide the number of input channels. Received: groups={groups}, "
             f"input channels={c_in}{hint}"
         )
-    if c_out % groups:
-        raise ValueError(
-            f"groups must divide the number of output channels (weight.shape[0]). "
-            f"Received: groups={groups}, output channels={c_out}"
-        )
-    if c_in // groups != c_per_group:
-        if weight_name == "weight":
+    if transposed:
+        if w_in % groups:
             raise ValueError(
-                "The number of input channels must match the kernel's input channels "
-                f"times groups (weight shape (C_out, C_in/groups, kH, kW)). Received: "
-                f"input channels={c_in}, kernel input channels={c_per_group}, groups={groups}{hint}"
+                f"groups must divide {weight_name}.shape[0] (the input channels, weight shape {w_text}). "
+                f"Received: groups={groups}, {weight_name}.shape[0]={w_in}"
             )
-        raise ValueError(  # the chapter's functions: their own names, no groups
-            f"The number of input channels of {input_name} must match the input channels of {weight_name} "
-            f"({weight_name} shape (C_out, C_in, kH, kW)). Received: {input_name} with {c_in} input channels, "
-            f"{weight_name} with {c_per_group}"
-        )
+        if c_in != w_in:
+            raise ValueError(
+                f"The number of input channels must match {weight_name}.shape[0] (weight shape {w_text}). "
+                f"Received: input channels={c_in}, {weight_name}.shape[0]={w_in}, groups={groups}{hint}"
+            )
+    else:
+        if c_out % groups:
+            raise ValueError(
+                f"groups must divide the number of output channels ({weight_name}.shape[0]). "
+                f"Received: groups={groups}, output channels={c_out}"
+            )
+        if c_in // groups != c_per_group:
+            if weight_name == "weight":
+                raise ValueError(
+                    "The number of input channels must match the kernel's input channels "
+                    f"times groups (weight shape {w_text}). Received: "
+                    f"input channels={c_in}, kernel input channels={c_per_group}, groups={groups}{hint}"
+                )
+            raise ValueError(  # the chapter's functions: their own names, no groups
+                f"The number of input channels of {input_name} must match the input channels of {weight_name} "
+                f"({weight_name} shape (C_out, C_in, kH, kW)). Received: {input_name} with {c_in} input channels, "
+                f"{weight_name} with {c_per_group}"
+            )
     if bias_shape is not None and (len(bias_shape) != 1 or (is_static(bias_shape[0]) and bias_shape[0] != c_out)):
         raise ValueError(
             f"bias must be None or a 1-D array of shape (C_out,) = ({c_out},). "
             f"Received: bias with shape {_describe(tuple(bias_shape))}"
         )
-    (sh, sw), (dh, dw) = options.stride, options.dilation
+    stride = _per_axis(options.stride, rank, "stride")
+    dilation = _per_axis(options.dilation, rank, "dilation")
+    extents = tuple(d * (k - 1) + 1 for k, d in zip(kernel, dilation))
+    if transposed:
+        return _transposed_plan(options, batched, channels_last, n, c_in, sizes, c_out, kernel, stride, dilation,
+                                extents, input_name, traced)
     if options.padding == "valid":
-        padding = ((0, 0), (0, 0))
+        padding = ((0, 0),) * rank
     elif options.padding == "same":
-        padding = (same_padding(h, kh, sh, dh, maximum), same_padding(w, kw, sw, dw, maximum))
+        padding = tuple(same_padding(h, k, s, d, maximum) for h, k, s, d in zip(sizes, kernel, stride, dilation))
     else:
-        padding = options.padding  # type: ignore[assignment]
-    (pt, pb), (pl, pr) = padding
-    extent = (dh * (kh - 1) + 1, dw * (kw - 1) + 1)
-    # with a symbolic size the framework checks at run time ("same" always fits)
-    if not traced and all(is_static(v) for v in (h, w, pt, pb, pl, pr)):
-        if extent[0] > h + pt + pb or extent[1] > w + pl + pr:
+        padding = _explicit_padding(options.padding, rank)
+    mode = options.padding_mode
+    known = not traced and all(is_static(v) for v in (*sizes, *(p for pair in padding for p in pair)))
+    if known:  # with a symbolic size the framework checks at run time ("same" always fits)
+        padded = tuple(h + a + b for h, (a, b) in zip(sizes, padding))
+        if any(e > p for e, p in zip(extents, padded)):
             raise ValueError(
                 f"The kernel must not be larger than the padded input. Received: kernel size "
-                f"{kh}x{kw} (dilated extent {extent[0]}x{extent[1]}), padded input size "
-                f"{h + pt + pb}x{w + pl + pr} ({input_name} {h}x{w}, padding {padding}, dilation {options.dilation})"
+                f"{'x'.join(map(str, kernel))} (dilated extent {'x'.join(map(str, extents))}), padded input size "
+                f"{'x'.join(map(str, padded))} ({input_name} {'x'.join(map(str, sizes))}, padding {padding}, "
+                f"dilation {dilation})"
             )
-    out_hw = (output_size(h, kh, sh, dh, padding[0]), output_size(w, kw, sw, dw, padding[1]))
-    if not traced:
-        # the dilated kernel extent and the output are never larger than the padded input
-        padded = (h + pt + pb, w + pl + pr)
-        if any(is_static(v) and v > SIZE_LIMIT for v in padded):
+        if any(p > SIZE_LIMIT for p in padded):
             raise ValueError(
                 "The padded input size must be below 2**31 along each axis (the frameworks index with 32-bit "
-                f"ints). Received: padded input size {'x'.join(_dim_text(v) for v in padded)} from {input_name} "
-                f"{_dim_text(h)}x{_dim_text(w)}, padding {padding}"
+                f"ints). Received: padded input size {'x'.join(map(str, padded))} from {input_name} "
+                f"{'x'.join(map(str, sizes))}, padding {padding}"
             )
-    spatial_static = not traced and all(is_static(v) for v in (h, w, *out_hw, pt, pb, pl, pr))
+        if mode in ("reflect", "circular"):
+            for axis, (h, (a, b)) in enumerate(zip(sizes, padding)):
+                limit = h - 1 if mode == "reflect" else h
+                if max(a, b) > limit:
+                    relation = "smaller than" if mode == "reflect" else "at most"
+                    raise ValueError(
+                        f"padding_mode={mode!r} needs padding {relation} the input size on each axis. "
+                        f"Received: padding {(a, b)} on spatial axis {axis} of size {h} ({input_name} shape "
+                        f"{_describe(input_shape)})"
+                    )
+    out_size = tuple(output_size(h, k, s, d, p) for h, k, s, d, p in zip(sizes, kernel, stride, dilation, padding))
+    spatial_static = not traced and all(is_static(v) for v in (*sizes, *out_size, *(p for pair in padding for p in pair)))
     return ConvPlan(
         batched=batched,
-        data_format=layout,
+        channels_last=channels_last,
         batch=n,
         in_channels=c_in,
-        in_hw=(h, w),
+        in_size=sizes,
         out_channels=c_out,
-        kernel_hw=(kh, kw),
-        stride=options.stride,
-        dilation=options.dilation,
+        kernel=kernel,
+        stride=stride,
+        dilation=dilation,
         padding=padding,
         groups=groups,
-        out_hw=out_hw,
+        out_size=out_size,
+        padding_mode=mode,
+        same=options.padding == "same",
+        static=spatial_static and is_static(n),
+        spatial_static=spatial_static,
+    )
+
+
+def _transposed_plan(options, batched, channels_last, n, c_in, sizes, c_out, kernel, stride, dilation, extents,
+                     input_name, traced) -> ConvPlan:
+    """The plan of a transposed convolution (PyTorch's semantics; "valid"/"same" as TensorFlow's)."""
+    rank = len(kernel)
+    if options.padding == "valid":  # Keras' rule: i·s + max(e - s, 0)
+        padding = ((0, 0),) * rank
+        extra = tuple(max(s - e, 0) for s, e in zip(stride, extents))
+    elif options.padding == "same":  # output i·s: crop what the forward "same" pads
+        totals = tuple(max(e - s, 0) for s, e in zip(stride, extents))
+        padding = tuple((t // 2, t - t // 2) for t in totals)
+        extra = tuple(max(s - e, 0) for s, e in zip(stride, extents))
+    else:
+        padding = _explicit_padding(options.padding, rank)
+        extra = _per_axis(options.output_padding, rank, "output_padding")
+        for axis, (op, s, d) in enumerate(zip(extra, stride, dilation)):
+            if op >= s and op >= d:
+                raise ValueError(
+                    "output_padding must be smaller than the stride or the dilation on each axis. Received: "
+                    f"output_padding={options.output_padding!r}, stride={stride}, dilation={dilation} "
+                    f"(spatial axis {axis})"
+                )
+    out_size = tuple(transposed_size(h, k, s, d, p, op)
+                     for h, k, s, d, p, op in zip(sizes, kernel, stride, dilation, padding, extra))
+    if not traced and all(is_static(v) for v in sizes):
+        if any(o < 1 for o in out_size):
+            raise ValueError(
+                "The transposed convolution's output must have at least one element on each axis: "
+                "(i-1)·stride - pad_before - pad_after + dilation·(k-1) + output_padding + 1. Received: output size "
+                f"{'x'.join(map(str, out_size))} from {input_name} {'x'.join(map(str, sizes))}, kernel "
+                f"{'x'.join(map(str, kernel))}, stride {stride}, padding {padding}, dilation {dilation}"
+            )
+        if any(o > SIZE_LIMIT for o in out_size):
+            raise ValueError(
+                "The output size must be below 2**31 along each axis (the frameworks index with 32-bit ints). "
+                f"Received: output size {'x'.join(map(str, out_size))}"
+            )
+    spatial_static = not traced and all(is_static(v) for v in (*sizes, *out_size))
+    return ConvPlan(
+        batched=batched,
+        channels_last=channels_last,
+        batch=n,
+        in_channels=c_in,
+        in_size=sizes,
+        out_channels=c_out,
+        kernel=kernel,
+        stride=stride,
+        dilation=dilation,
+        padding=padding,
+        groups=options.groups,
+        out_size=out_size,
+        transposed=True,
+        output_padding=extra,
         same=options.padding == "same",
         static=spatial_static and is_static(n),
         spatial_static=spatial_static,

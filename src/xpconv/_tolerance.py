@@ -14,6 +14,9 @@ EPS = {
     "bfloat16": 2.0**-7,
     "float32": 2.0**-23,
     "float64": 2.0**-52,
+    # a complex product rounds its real and imaginary parts from two products each: twice the roundoff
+    "complex64": 2.0**-22,
+    "complex128": 2.0**-51,
 }
 
 

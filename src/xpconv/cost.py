@@ -2,12 +2,13 @@
 
 from __future__ import annotations
 
+import math
 from collections.abc import Sequence
 from dataclasses import dataclass
 
 from ._spec import PaddingArg, _int, make_options, make_plan, to_pair
 
-__all__ = ["ConvCost", "conv2d_cost", "param_count"]
+__all__ = ["ConvCost", "conv2d_cost", "conv_cost", "param_count"]
 
 
 def param_count(
@@ -44,7 +45,7 @@ def param_count(
     kh, kw = to_pair(kernel_size, "kernel_size", minimum=1)
     if not isinstance(bias, bool):
         raise TypeError(f"bias must be a bool. Received: bias={bias!r}")
-    options = make_options(1, 0, 1, groups, "NCHW")
+    options = make_options(1, 0, 1, groups, "NCHW", cache=False)
     if c_in_i % options.groups or c_out_i % options.groups:
         raise ValueError(
             "groups must divide c_in and c_out. Received: "
@@ -60,11 +61,12 @@ class ConvCost:
     Attributes
     ----------
     output_shape : tuple of int
-        ``(C_out, H', W')`` or ``(N, C_out, H', W')``, as the input was given.
+        ``(C_out, *out)`` or ``(N, C_out, *out)``, as the input was given.
     params : int
         Learnable weights, bias included when ``bias=True``.
     macs : int
-        Multiply-accumulates: ``N · C_out · H' · W' · (C_in/groups) · kH · kW``.
+        Multiply-accumulates: ``N · C_out · prod(out) · (C_in/groups) · prod(kernel)`` (transposed:
+        ``N · C_in · prod(in) · (C_out/groups) · prod(kernel)``).
     flops : int
         ``2 · macs``: multiplies and adds counted apart (bias additions not counted).
     """
@@ -82,6 +84,56 @@ def _shape(value: object, name: str) -> tuple[int, ...]:
     if any(v < 1 for v in shape):
         raise ValueError(f"{name} must be a tuple of positive ints. Received: {name}={tuple(value)!r}")
     return shape
+
+
+def conv_cost(
+    input_shape: Sequence[int],
+    weight_shape: Sequence[int],
+    *,
+    stride: int | tuple[int, ...] = 1,
+    padding: PaddingArg = 0,
+    dilation: int | tuple[int, ...] = 1,
+    groups: int = 1,
+    bias: bool = True,
+    transpose: bool = False,
+    output_padding: int | tuple[int, ...] = 0,
+) -> ConvCost:
+    """Output shape, parameter count and arithmetic cost of :func:`xpconv.conv` (or, with
+    ``transpose=True``, of :func:`xpconv.conv_transpose`), for 1, 2 or 3 spatial axes.
+
+    Uses the same option rules and output-shape rule as the convolutions themselves.
+
+    Parameters
+    ----------
+    input_shape : tuple of int
+        ``(C_in, *spatial)`` or ``(N, C_in, *spatial)``.
+    weight_shape : tuple of int
+        ``(C_out, C_in/groups, *kernel)``; with ``transpose=True``, ``(C_in, C_out/groups, *kernel)``.
+    stride, padding, dilation, groups, output_padding
+        As in :func:`xpconv.conv` and :func:`xpconv.conv_transpose`.
+    bias : bool, optional
+        Whether a bias of shape ``(C_out,)`` is counted in ``params``.
+    transpose : bool, optional
+        A transposed convolution: it costs what the forward convolution it is the gradient of costs,
+        ``N · C_in · prod(spatial) · (C_out/groups) · prod(kernel)`` multiply-accumulates.
+
+    Examples
+    --------
+    >>> conv_cost((1, 16000), (32, 1, 80), stride=4).output_shape
+    (32, 3981)
+    >>> conv_cost((64, 32, 32), (64, 32, 4, 4), stride=2, padding=1, transpose=True).output_shape
+    (32, 64, 64)
+    """
+    if not isinstance(bias, bool):
+        raise TypeError(f"bias must be a bool. Received: bias={bias!r}")
+    if not isinstance(transpose, bool):
+        raise TypeError(f"transpose must be a bool. Received: transpose={transpose!r}")
+    options = make_options(stride, padding, dilation, groups, "channels_first", "zeros", output_padding, transpose,
+                           cache=False)
+    w_shape = _shape(weight_shape, "weight_shape")
+    plan = make_plan(options, _shape(input_shape, "input_shape"), w_shape, None, "input_shape", "weight_shape")
+    params = math.prod(w_shape) + (plan.out_channels if bias else 0)
+    return ConvCost(output_shape=plan.output_shape, params=params, macs=plan.macs, flops=2 * plan.macs)
 
 
 def conv2d_cost(
@@ -116,16 +168,8 @@ def conv2d_cost(
     """
     if not isinstance(bias, bool):
         raise TypeError(f"bias must be a bool. Received: bias={bias!r}")
-    options = make_options(stride, padding, dilation, groups, "NCHW")
+    options = make_options(stride, padding, dilation, groups, "NCHW", cache=False)
     w_shape = _shape(weight_shape, "weight_shape")
-    plan = make_plan(
-        options,
-        _shape(input_shape, "input_shape"),
-        w_shape,
-        None,
-        "input_shape",
-        "weight_shape",
-    )
-    c_out, c_per_group, kh, kw = w_shape
-    params = c_out * c_per_group * kh * kw + (c_out if bias else 0)
+    plan = make_plan(options, _shape(input_shape, "input_shape"), w_shape, None, "input_shape", "weight_shape")
+    params = math.prod(w_shape) + (plan.out_channels if bias else 0)
     return ConvCost(output_shape=plan.output_shape, params=params, macs=plan.macs, flops=2 * plan.macs)

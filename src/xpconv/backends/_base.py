@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 import functools
 import sys
 from collections.abc import Callable
@@ -22,7 +23,8 @@ class Backend:
 
     Subclasses set :attr:`name` and :attr:`module` and implement :meth:`matches` and
     :meth:`namespace`; those with a native convolution also set :attr:`has_native`
-    and implement :meth:`native_conv2d` and :meth:`native_supports`.
+    and implement :meth:`native_forward` and :meth:`native_supports` (and
+    :meth:`native_transposed` where the framework has a transposed convolution).
 
     A backend is consulted only when :attr:`module` is already in ``sys.modules``:
     xpconv never imports a framework the caller has not imported.
@@ -101,14 +103,22 @@ class Backend:
 
     # -- native kernel -------------------------------------------------------------
     def native_supports(self, dtype: Any) -> bool:
-        """Whether :meth:`native_conv2d` accepts ``dtype``."""
+        """Whether :meth:`native_forward` accepts ``dtype``."""
         return False
+
+    def add_batch(self, x: Any) -> Any:
+        """``x`` with a leading batch axis of 1 (for unbatched inputs; kernels see batched arrays)."""
+        return x[None, ...]
+
+    def drop_batch(self, y: Any) -> Any:
+        """``y`` without its leading batch axis of 1."""
+        return y[0, ...]
 
     def auto_kernel(self, xp: Any, dtype: Any, plan: ConvPlan) -> Callable[[Any, Any, Any, ConvPlan], Any]:
         """What ``method="auto"`` runs for ``dtype`` and ``plan``: the native kernel where it takes
         the dtype, else the portable one. Called once per call signature; the answer is cached."""
         if self.has_native and self.native_supports(dtype):
-            return self.native_conv2d
+            return self.native_kernel(plan)
         return self.portable_kernel(xp)
 
     def portable_kernel(self, xp: Any) -> Callable[[Any, Any, Any, ConvPlan], Any]:
@@ -116,7 +126,30 @@ class Backend:
         need converting around it, such as MXNet's ``mx.nd``, wraps it)."""
         from .. import _portable
 
-        return functools.partial(_portable.conv2d, xp)
+        return functools.partial(_portable.conv, xp)
+
+    def native_kernel(self, plan: ConvPlan) -> Callable[[Any, Any, Any, ConvPlan], Any]:
+        """The native kernel for ``plan``: :meth:`native_forward` itself for a zero-padded forward
+        convolution (the fast path adds no call); padding modes are applied first (natives pad
+        with zeros only), and a transposed plan runs :meth:`native_transposed`."""
+        if plan.transposed:
+            return self.native_transposed
+        if plan.zero_padded:
+            return self.native_forward
+        from .._padding import pad
+
+        sizes = tuple(n + a + b for n, (a, b) in zip(plan.in_size, plan.padding))
+        padded = dataclasses.replace(plan, in_size=sizes, padding=((0, 0),) * plan.rank, padding_mode="zeros",
+                                     same=False)
+        first = 1 if plan.channels_last else 2
+
+        def prepadded(x: Any, weight: Any, bias: Any, plan: ConvPlan) -> Any:
+            shape = [plan.batch, *plan.in_size, plan.in_channels] if plan.channels_last else \
+                [plan.batch, plan.in_channels, *plan.in_size]
+            x = pad(self.namespace(x), x, shape, plan.padding, tuple(range(first, first + plan.rank)), plan.padding_mode)
+            return self.native_forward(x, weight, bias, padded)
+
+        return prepadded
 
     def check_devices(self, x: Any, weight: Any, bias: Any) -> None:
         """Raise unless the arrays share a device (where devices can be known)."""
@@ -128,9 +161,16 @@ class Backend:
 
             _check_devices(self, {n: a for n, a in (("x", x), ("weight", weight), ("bias", bias)) if a is not None})
 
-    def native_conv2d(self, x: Any, weight: Any, bias: Any, plan: ConvPlan) -> Any:
-        """The framework's own convolution, with xpconv's semantics."""
+    def native_forward(self, x: Any, weight: Any, bias: Any, plan: ConvPlan) -> Any:
+        """The framework's own convolution of batched arrays with zero padding, with xpconv's semantics."""
         raise NotImplementedError(f"backend {self.name!r} has no native convolution")
+
+    def native_transposed(self, x: Any, weight: Any, bias: Any, plan: ConvPlan) -> Any:
+        """A transposed convolution of batched arrays: the forward convolution it equals (see
+        :mod:`xpconv._transpose`) run by :meth:`native_forward`, unless overridden."""
+        from .._transpose import conv_transpose
+
+        return conv_transpose(self.namespace(x), self.native_forward, x, weight, bias, plan)
 
     def __repr__(self) -> str:
         return f"<xpconv backend {self.name!r}>"

@@ -22,6 +22,7 @@ straight into the output in the caller's layout.
 
 from __future__ import annotations
 
+import functools
 from typing import TYPE_CHECKING
 
 import numpy as np
@@ -34,16 +35,26 @@ SCRATCH_BYTES = 16 * 1024 * 1024
 DEPTHWISE_BLOCK_BYTES = 1024 * 1024  # small enough that a block's gathered taps stay in cache
 
 
-def conv2d(x: np.ndarray, weight: np.ndarray, bias: np.ndarray | None, plan: ConvPlan,
-           *, scratch_bytes: int = SCRATCH_BYTES) -> np.ndarray:
-    """Same contract as the portable kernel, for NumPy arrays of one dtype."""
+def conv(x: np.ndarray, weight: np.ndarray, bias: np.ndarray | None, plan: ConvPlan,
+         *, scratch_bytes: int = SCRATCH_BYTES) -> np.ndarray:
+    """Same contract as the portable kernel (batched arrays of one dtype), for 1 or 2 spatial axes;
+    a 1-D convolution runs as a 2-D one over a unit axis, a transposed one as its forward twin."""
+    if plan.transposed:
+        import array_api_compat.numpy as xp
+
+        from .._transpose import conv_transpose
+
+        return conv_transpose(xp, functools.partial(conv, scratch_bytes=scratch_bytes), x, weight, bias, plan)
+    if plan.rank == 1:
+        axis = 1 if plan.channels_last else 2
+        y = conv(np.expand_dims(x, axis), weight[:, :, None], bias, plan.with_unit_axis(), scratch_bytes=scratch_bytes)
+        return y.squeeze(axis)
     dtype = x.dtype
     work = np.dtype(np.float32) if dtype == np.float16 else dtype  # half precision accumulates in float32
-    x4 = x if plan.batched else x[None]
-    x_nchw = x4 if plan.data_format == "NCHW" else x4.transpose(0, 3, 1, 2)
-    n, c_out, (ho, wo) = plan.batch, plan.out_channels, plan.out_hw
-    out = np.empty((n, c_out, ho, wo) if plan.data_format == "NCHW" else (n, ho, wo, c_out), dtype=work)
-    out_nchw = out if plan.data_format == "NCHW" else out.transpose(0, 3, 1, 2)
+    x_nchw = x.transpose(0, 3, 1, 2) if plan.channels_last else x
+    n, c_out, (ho, wo) = plan.batch, plan.out_channels, plan.out_size
+    out = np.empty((n, ho, wo, c_out) if plan.channels_last else (n, c_out, ho, wo), dtype=work)
+    out_nchw = out.transpose(0, 3, 1, 2) if plan.channels_last else out
     wk = weight.astype(work, copy=False)
     if _is_pointwise(plan) and work == dtype:  # half precision goes through the blocks: widened per block
         _pointwise(x_nchw, wk, out_nchw, plan)
@@ -51,18 +62,16 @@ def conv2d(x: np.ndarray, weight: np.ndarray, bias: np.ndarray | None, plan: Con
         _blocked(x_nchw, wk, out_nchw, plan, work, scratch_bytes)
     if bias is not None:
         out_nchw += bias.astype(work, copy=False)[:, None, None]
-    if not plan.batched:
-        out = out[0]
     return out.astype(dtype, copy=False)
 
 
 def _is_pointwise(plan: ConvPlan) -> bool:
-    return plan.kernel_hw == (1, 1) and plan.stride == (1, 1) and plan.padding == ((0, 0), (0, 0))
+    return plan.kernel == (1, 1) and plan.stride == (1, 1) and plan.padding == ((0, 0), (0, 0))
 
 
 def _pointwise(x: np.ndarray, w: np.ndarray, out: np.ndarray, plan: ConvPlan) -> None:
     """1×1: ``(G, O/G, C/G) @ (N, G, C/G, H·W)``, written into the output directly when it is contiguous."""
-    n, g, (h, wd) = plan.batch, plan.groups, plan.in_hw
+    n, g, (h, wd) = plan.batch, plan.groups, plan.in_size
     lhs = w.reshape(g, plan.out_channels // g, plan.in_channels // g)
     rhs = x.astype(w.dtype, copy=False).reshape(n, g, plan.in_channels // g, h * wd)
     if out.flags.c_contiguous:
@@ -74,7 +83,7 @@ def _pointwise(x: np.ndarray, w: np.ndarray, out: np.ndarray, plan: ConvPlan) ->
 def _blocked(x: np.ndarray, w: np.ndarray, out: np.ndarray, plan: ConvPlan, work: np.dtype,
              scratch_bytes: int) -> None:
     n, c, groups = plan.batch, plan.in_channels, plan.groups
-    (h, wd), (kh, kw), (ho, wo) = plan.in_hw, plan.kernel_hw, plan.out_hw
+    (h, wd), (kh, kw), (ho, wo) = plan.in_size, plan.kernel, plan.out_size
     (sh, sw), (dh, dw) = plan.stride, plan.dilation
     (pt, _), (pl, pr) = plan.padding
     wp = wd + pl + pr
@@ -92,22 +101,40 @@ def _blocked(x: np.ndarray, w: np.ndarray, out: np.ndarray, plan: ConvPlan, work
     rows_in = (rows - 1) * sh + halo + 1
     buffer = np.empty((c, rows_in * wp + slack), dtype=work)
     kernel = _depthwise if depthwise else (_stride_one if stride_one else _im2col)
+    modes = None if plan.zero_padded else (_source(h, plan.padding[0], plan.padding_mode),
+                                           _source(wd, plan.padding[1], plan.padding_mode))
     for b in range(n):
         for r0 in range(0, ho, rows):
             r = min(rows, ho - r0)
             top = r0 * sh - pt  # first input row the block reads (negative: inside the padding)
             need = (r - 1) * sh + halo + 1
             f = buffer[:, : need * wp + slack]
-            f[...] = 0
-            lo, hi = max(top, 0), min(top + need, h)
-            if hi > lo:
-                f[:, : need * wp].reshape(c, need, wp)[:, lo - top : hi - top, pl : pl + wd] = x[b, :, lo:hi]
+            if modes is not None:  # the block's rows and columns read from the input through the mode
+                rows_from, cols_from = modes[0][top + pt : top + pt + need], modes[1]
+                f[:, : need * wp].reshape(c, need, wp)[...] = x[b][:, rows_from][:, :, cols_from]
+                f[:, need * wp :] = 0
+            else:
+                f[...] = 0
+                lo, hi = max(top, 0), min(top + need, h)
+                if hi > lo:
+                    f[:, : need * wp].reshape(c, need, wp)[:, lo - top : hi - top, pl : pl + wd] = x[b, :, lo:hi]
             out[b, :, r0 : r0 + r] = kernel(f, w, plan, r, wp)
+
+
+def _source(n: int, pad: tuple[int, int], mode: str) -> np.ndarray:
+    """For each position of an axis of ``n`` padded by ``pad``, the input index it reads in ``mode``
+    (``reflect``, ``replicate`` or ``circular``, PyTorch's meanings)."""
+    index = np.arange(-pad[0], n + pad[1])
+    if mode == "replicate":
+        return np.clip(index, 0, n - 1)
+    if mode == "circular":
+        return index % n
+    return (n - 1) - np.abs((n - 1) - np.abs(index))  # reflect: mirror at 0 and at n - 1, edges once
 
 
 def _stride_one(f: np.ndarray, w: np.ndarray, plan: ConvPlan, r: int, wp: int) -> np.ndarray:
     c, groups = plan.in_channels, plan.groups
-    (kh, kw), (dh, dw), wo = plan.kernel_hw, plan.dilation, plan.out_hw[1]
+    (kh, kw), (dh, dw), wo = plan.kernel, plan.dilation, plan.out_size[1]
     cg, og = c // groups, plan.out_channels // groups
     span = f.shape[1] - (kw - 1) * dw
     item = f.strides[1]
@@ -129,7 +156,7 @@ def _im2col(f: np.ndarray, w: np.ndarray, plan: ConvPlan, r: int, wp: int) -> np
     """Strided convolution: the block is split into its ``sh·sw`` phases first, so that every
     tap's gather is a run of contiguous elements, then one matrix product per block."""
     c, groups = plan.in_channels, plan.groups
-    (kh, kw), (sh, sw), (dh, dw), wo = plan.kernel_hw, plan.stride, plan.dilation, plan.out_hw[1]
+    (kh, kw), (sh, sw), (dh, dw), wo = plan.kernel, plan.stride, plan.dilation, plan.out_size[1]
     cg, og = c // groups, plan.out_channels // groups
     rows_in = (f.shape[1] - (kw - 1) * dw) // wp
     image = f[:, : rows_in * wp].reshape(c, rows_in, wp)
@@ -149,7 +176,7 @@ def _im2col(f: np.ndarray, w: np.ndarray, plan: ConvPlan, r: int, wp: int) -> np
 
 def _depthwise(f: np.ndarray, w: np.ndarray, plan: ConvPlan, r: int, wp: int) -> np.ndarray:
     c = plan.in_channels
-    (kh, kw), (sh, sw), (dh, dw), wo = plan.kernel_hw, plan.stride, plan.dilation, plan.out_hw[1]
+    (kh, kw), (sh, sw), (dh, dw), wo = plan.kernel, plan.stride, plan.dilation, plan.out_size[1]
     taps = w.reshape(c, kh, kw)
     if (sh, sw) == (1, 1):
         # Stride 1: each tap is a contiguous slice of every channel's flat row. Gathered as

@@ -1,4 +1,5 @@
-"""JAX: native kernel ``jax.lax.conv_general_dilated``; works on tracers under ``jax.jit``."""
+"""JAX: native kernel ``jax.lax.conv_general_dilated`` (forward, and transposed through ``lhs_dilation``);
+works on tracers under ``jax.jit``."""
 
 from __future__ import annotations
 
@@ -16,7 +17,7 @@ class JaxBackend(Backend):
     module = "jax"
     distribution = "jax"
     has_native = True
-    dtypes = STANDARD | {"float16", "bfloat16"}  # not 8-bit floats or 4-bit ints (wrong sums)
+    dtypes = STANDARD | {"float16", "bfloat16"}  # not 8-bit floats or 4-bit ints (wrong sums); complex too
 
     def looks_usable(self, module: Any) -> bool:
         return isinstance(getattr(module, "Array", None), type)
@@ -39,38 +40,51 @@ class JaxBackend(Backend):
 
     def native_supports(self, dtype: Any) -> bool:
         jnp = self.framework.numpy
-        return jnp.issubdtype(dtype, jnp.floating) or jnp.issubdtype(dtype, jnp.integer)
+        return jnp.issubdtype(dtype, jnp.inexact) or jnp.issubdtype(dtype, jnp.integer)
 
     def auto_kernel(self, xp: Any, dtype: Any, plan: ConvPlan) -> Any:
         """XLA's CPU convolution is far behind on two shapes (measured with ``xpconv bench``,
         jax 0.10.2): depthwise layers (about 20x slower than the portable broadcast form) and
         1x1 kernels (one matrix product is up to 3x faster). Those run the portable kernel,
         under ``jax.jit`` as well; everything else runs ``lax.conv_general_dilated``."""
-        if (plan.is_pointwise or plan.is_depthwise) and plan.spatial_static:  # symbolic sizes: XLA's own
+        if (plan.is_pointwise or plan.is_depthwise) and plan.spatial_static and not plan.transposed:
             import functools
 
             from .. import _portable
 
-            return functools.partial(_portable.conv2d, xp)
+            return functools.partial(_portable.conv, xp)
         return super().auto_kernel(xp, dtype, plan)
 
-    def native_conv2d(self, x: Any, weight: Any, bias: Any, plan: ConvPlan) -> Any:
-        lax = self.framework.lax
-        layout = plan.data_format
-        if not plan.batched:
-            x = x[None]
+    def native_forward(self, x: Any, weight: Any, bias: Any, plan: ConvPlan) -> Any:
         # symbolic "same" sizes: XLA's own "SAME", the same rule, resolved when shapes are known
         padding = "SAME" if plan.native_same else plan.padding
-        y = lax.conv_general_dilated(
+        return self._convolve(x, weight, bias, plan, padding, plan.stride, (1,) * plan.rank)
+
+    def native_transposed(self, x: Any, weight: Any, bias: Any, plan: ConvPlan) -> Any:
+        """The input dilated by the stride (``lhs_dilation``), the kernel flipped and its channel
+        axes swapped; negative padding crops."""
+        from .._transpose import flipped_weight
+
+        padding = [(d * (k - 1) - a, d * (k - 1) - b + extra)
+                   for k, d, (a, b), extra in zip(plan.kernel, plan.dilation, plan.padding, plan.output_padding)]
+        w = flipped_weight(self.framework.numpy, weight, plan)
+        return self._convolve(x, w, bias, plan, padding, (1,) * plan.rank, plan.stride)
+
+    def _convolve(self, x: Any, weight: Any, bias: Any, plan: ConvPlan, padding: Any, strides: Any,
+                  lhs_dilation: Any) -> Any:
+        spatial = "DHW"[3 - plan.rank:]
+        layout = f"N{spatial}C" if plan.channels_last else f"NC{spatial}"
+        y = self.framework.lax.conv_general_dilated(
             x,
             weight,
-            window_strides=plan.stride,
+            window_strides=strides,
             padding=padding,
+            lhs_dilation=lhs_dilation,
             rhs_dilation=plan.dilation,
-            dimension_numbers=(layout, "OIHW", layout),
+            dimension_numbers=(layout, f"OI{spatial}", layout),
             feature_group_count=plan.groups,
         )
         if bias is not None:
-            shape = (1, -1, 1, 1) if layout == "NCHW" else (1, 1, 1, -1)
+            shape = (1, *(1,) * plan.rank, -1) if plan.channels_last else (1, -1, *(1,) * plan.rank)
             y = y + bias.reshape(shape)
-        return y if plan.batched else y[0]
+        return y

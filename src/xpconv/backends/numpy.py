@@ -43,7 +43,10 @@ class NumpyBackend(Backend):
         return out
 
     def auto_kernel(self, xp: Any, dtype: Any, plan: ConvPlan) -> Callable[[Any, Any, Any, ConvPlan], Any]:
-        """NumPy has no convolution of its own: ``auto`` runs xpconv's NumPy kernel."""
+        """NumPy has no convolution of its own: ``auto`` runs xpconv's NumPy kernel for 1 and 2
+        spatial axes, the portable kernel for 3."""
+        if plan.rank == 3:
+            return super().auto_kernel(xp, dtype, plan)
         from . import _numpy_kernel
 
-        return _numpy_kernel.conv2d
+        return _numpy_kernel.conv

@@ -1,4 +1,4 @@
-"""TensorFlow: native kernel ``tf.nn.conv2d`` run in NHWC; our own Array API namespace."""
+"""TensorFlow: native kernels ``Conv2D`` (1-D and 2-D) and ``Conv3D``, run channels last; our own Array API namespace."""
 
 from __future__ import annotations
 
@@ -62,63 +62,116 @@ class TensorflowBackend(Backend):
         tf = self.framework
         return dtype in (tf.float16, tf.bfloat16, tf.float32, tf.float64)
 
-    def native_conv2d(self, x: Any, weight: Any, bias: Any, plan: ConvPlan) -> Any:
-        # TensorFlow's CPU kernels want NHWC and HWIO filters. Measured on TF 2.21: grouped
-        # and dilated Conv2D run forward on the CPU, eagerly and in tf.function, but neither
-        # has a gradient there: see _convolve. Depthwise layers use TF's depthwise kernel,
-        # which has a CPU gradient but no CPU dilation: its filter is dilated by zero insertion.
-        # Raw ops with constant permutations: the tf.nn/tf.transpose wrappers and tensor
-        # slicing cost 50-200 µs each in eager mode, more than a small convolution.
+    def add_batch(self, x: Any) -> Any:
+        return self.framework.raw_ops.ExpandDims(input=x, axis=0)
+
+    def drop_batch(self, y: Any) -> Any:
+        return self.framework.raw_ops.Squeeze(input=y, axis=[0])
+
+    def native_forward(self, x: Any, weight: Any, bias: Any, plan: ConvPlan) -> Any:
+        """``Conv2D``/``DepthwiseConv2dNative`` (1-D: with a unit axis), ``Conv3D``; run channels last."""
         tf = self.framework
         raw = tf.raw_ops
-        perm = _constants(tf)
         # raw ops do not record a tf.Variable's read on a GradientTape: convert first
         x, weight = tf.convert_to_tensor(x), tf.convert_to_tensor(weight)
-        if not plan.batched:
-            x = raw.ExpandDims(input=x, axis=0)
-        if plan.data_format == "NCHW":
-            x = raw.Transpose(x=x, perm=perm((0, 2, 3, 1)))
-        if plan.native_same:
-            pads = {"padding": "SAME"}  # TensorFlow's rule is xpconv's; the sizes are known at run time only
-        else:
-            (top, bottom), (left, right) = plan.padding
-            pads = {"padding": "VALID", "explicit_paddings": []}
-            if any((top, bottom, left, right)):
-                pads = {"padding": "EXPLICIT", "explicit_paddings": [0, 0, top, bottom, left, right, 0, 0]}
-        strides = [1, plan.stride[0], plan.stride[1], 1]
-        grouped = plan.groups > 1
-        if plan.is_depthwise and plan.stride[0] == plan.stride[1]:
-            kh, kw = plan.kernel_hw
-            per_channel = raw.Reshape(tensor=weight, shape=perm((plan.in_channels, plan.depth_multiplier, kh, kw)))
-            filters = raw.Transpose(x=per_channel, perm=perm((2, 3, 0, 1)))
-            filters = _dilate(tf, filters, plan.dilation)
-            if pads["padding"] == "EXPLICIT":
-                # With oneDNN, a depthwise convolution with EXPLICIT padding followed by any bias add
-                # (ours or the caller's) aborts the process in Grappler's shape inference (TF 2.21):
-                # "Check failed: ... Invalid index from the dimension". Same padding is TF's SAME;
-                # other padding is applied first.
-                if plan.same:
-                    pads = {"padding": "SAME"}
-                else:
-                    x = raw.Pad(input=x, paddings=perm(((0, 0), (top, bottom), (left, right), (0, 0))))
-                    pads = {"padding": "VALID"}
-            y = raw.DepthwiseConv2dNative(input=x, filter=filters, strides=strides, data_format="NHWC", **pads)
-            grouped = False  # a depthwise kernel, which every fused kernel takes
-        else:
-            filters = raw.Transpose(x=weight, perm=perm((2, 3, 1, 0)))
-            y = _convolve(tf, x, filters, strides, pads, plan.groups, plan.dilation)
-        if bias is not None:
-            bias = tf.convert_to_tensor(bias)
-            if grouped:
-                # Grappler's remapper fuses Conv2D + BiasAdd into _FusedConv2D, which refuses grouped
-                # convolutions (on CPUs where oneDNN is off). An AddV2 is not fused there, and where
-                # oneDNN fuses it as a bias add, its fused kernel takes groups (tested both ways).
-                y = raw.AddV2(x=y, y=bias)
+        if plan.rank == 1:  # a 2-D convolution over a unit H axis
+            axis = 1 if plan.channels_last else 2
+            x = raw.ExpandDims(input=x, axis=axis)
+            y = _conv2d(tf, x, raw.ExpandDims(input=weight, axis=2), bias, plan.with_unit_axis())
+            return raw.Squeeze(input=y, axis=[axis])
+        if plan.rank == 3:
+            return _conv3d(tf, x, weight, bias, plan)
+        return _conv2d(tf, x, weight, bias, plan)
+
+
+def _channels_last(tf: Any, x: Any, plan: ConvPlan) -> Any:
+    perm = _constants(tf)
+    return x if plan.channels_last else tf.raw_ops.Transpose(x=x, perm=perm((0, *range(2, plan.rank + 2), 1)))
+
+
+def _caller_layout(tf: Any, y: Any, plan: ConvPlan) -> Any:
+    perm = _constants(tf)
+    return y if plan.channels_last else tf.raw_ops.Transpose(x=y, perm=perm((0, plan.rank + 1, *range(1, plan.rank + 1))))
+
+
+def _conv2d(tf: Any, x: Any, weight: Any, bias: Any, plan: ConvPlan) -> Any:
+    # TensorFlow's CPU kernels want NHWC and HWIO filters. Measured on TF 2.21: grouped
+    # and dilated Conv2D run forward on the CPU, eagerly and in tf.function, but neither
+    # has a gradient there: see _convolve. Depthwise layers use TF's depthwise kernel,
+    # which has a CPU gradient but no CPU dilation: its filter is dilated by zero insertion.
+    # Raw ops with constant permutations: the tf.nn/tf.transpose wrappers and tensor
+    # slicing cost 50-200 µs each in eager mode, more than a small convolution.
+    raw = tf.raw_ops
+    perm = _constants(tf)
+    x = _channels_last(tf, x, plan)
+    if plan.native_same:
+        pads = {"padding": "SAME"}  # TensorFlow's rule is xpconv's; the sizes are known at run time only
+    else:
+        (top, bottom), (left, right) = plan.padding
+        pads = {"padding": "VALID", "explicit_paddings": []}
+        if any((top, bottom, left, right)):
+            pads = {"padding": "EXPLICIT", "explicit_paddings": [0, 0, top, bottom, left, right, 0, 0]}
+    strides = [1, plan.stride[0], plan.stride[1], 1]
+    grouped = plan.groups > 1
+    if plan.is_depthwise and plan.stride[0] == plan.stride[1]:
+        kh, kw = plan.kernel
+        per_channel = raw.Reshape(tensor=weight, shape=perm((plan.in_channels, plan.depth_multiplier, kh, kw)))
+        filters = raw.Transpose(x=per_channel, perm=perm((2, 3, 0, 1)))
+        filters = _dilate(tf, filters, plan.dilation)
+        if pads["padding"] == "EXPLICIT":
+            # With oneDNN, a depthwise convolution with EXPLICIT padding followed by any bias add
+            # (ours or the caller's) aborts the process in Grappler's shape inference (TF 2.21):
+            # "Check failed: ... Invalid index from the dimension". Same padding is TF's SAME;
+            # other padding is applied first.
+            if plan.same:
+                pads = {"padding": "SAME"}
             else:
-                y = raw.BiasAdd(value=y, bias=bias, data_format="NHWC")
-        if plan.data_format == "NCHW":
-            y = raw.Transpose(x=y, perm=perm((0, 3, 1, 2)))
-        return y if plan.batched else raw.Squeeze(input=y, axis=[0])
+                x = raw.Pad(input=x, paddings=perm(((0, 0), (top, bottom), (left, right), (0, 0))))
+                pads = {"padding": "VALID"}
+        y = raw.DepthwiseConv2dNative(input=x, filter=filters, strides=strides, data_format="NHWC", **pads)
+        grouped = False  # a depthwise kernel, which every fused kernel takes
+    else:
+        filters = raw.Transpose(x=weight, perm=perm((2, 3, 1, 0)))
+        y = _convolve(tf, x, filters, strides, pads, plan.groups, plan.dilation)
+    return _caller_layout(tf, _add_bias(tf, y, bias, grouped), plan)
+
+
+def _add_bias(tf: Any, y: Any, bias: Any, grouped: bool) -> Any:
+    if bias is None:
+        return y
+    bias = tf.convert_to_tensor(bias)
+    if grouped:
+        # Grappler's remapper fuses Conv2D + BiasAdd into _FusedConv2D, which refuses grouped
+        # convolutions (on CPUs where oneDNN is off). An AddV2 is not fused there, and where
+        # oneDNN fuses it as a bias add, its fused kernel takes groups (tested both ways).
+        return tf.raw_ops.AddV2(x=y, y=bias)
+    return tf.raw_ops.BiasAdd(value=y, bias=bias, data_format="NHWC")  # "NHWC": channels last, any rank
+
+
+def _conv3d(tf: Any, x: Any, weight: Any, bias: Any, plan: ConvPlan) -> Any:
+    """``Conv3D`` in NDHWC. TF's CPU Conv3D has no groups and no dilation along the depth axis:
+    groups are one Conv3D each, and dilation is zero insertion into the filter (differentiable)."""
+    raw = tf.raw_ops
+    perm = _constants(tf)
+    x = _channels_last(tf, x, plan)
+    if plan.native_same:
+        padding = "SAME"
+    else:
+        padding = "VALID"
+        if any(p for pair in plan.padding for p in pair):
+            x = raw.Pad(input=x, paddings=perm(((0, 0), *plan.padding, (0, 0))))
+    filters = _dilate(tf, raw.Transpose(x=weight, perm=perm((2, 3, 4, 1, 0))), plan.dilation)
+    strides = [1, *plan.stride, 1]
+
+    def conv(x: Any, filters: Any) -> Any:
+        return raw.Conv3D(input=x, filter=filters, strides=strides, padding=padding, data_format="NDHWC")
+
+    if plan.groups == 1:
+        y = conv(x, filters)
+    else:
+        pairs = zip(tf.split(x, plan.groups, axis=4), tf.split(filters, plan.groups, axis=4))
+        y = tf.concat([conv(a, f) for a, f in pairs], axis=4)
+    return _caller_layout(tf, _add_bias(tf, y, bias, plan.groups > 1), plan)
 
 
 # Eager constants for permutations and shapes, by (values, device scope). Made only when
@@ -178,16 +231,16 @@ def _could_record_gradient(tf: Any) -> bool:
     return bool(record.could_possibly_record())
 
 
-def _dilate(tf: Any, filters: Any, dilation: tuple[int, int]) -> Any:
-    """An HWIO filter with ``d - 1`` zeros between taps along H and W: differentiable everywhere."""
+def _dilate(tf: Any, filters: Any, dilation: tuple[int, ...]) -> Any:
+    """A spatial-first filter (HWIO, DHWIO) with ``d - 1`` zeros between taps along each spatial
+    axis: differentiable everywhere."""
     for axis, d in enumerate(dilation):
         if d > 1:
             k = filters.shape[axis]
             spread = tf.stack([filters] + [tf.zeros_like(filters)] * (d - 1), axis=axis + 1)
             shape = list(filters.shape)
             shape[axis] = k * d
-            filters = tf.reshape(spread, shape)
-            filters = filters[: (k - 1) * d + 1] if axis == 0 else filters[:, : (k - 1) * d + 1]
+            filters = tf.reshape(spread, shape)[(slice(None),) * axis + (slice(0, (k - 1) * d + 1),)]
     return filters
 
 

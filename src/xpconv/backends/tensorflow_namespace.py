@@ -5,12 +5,13 @@ functions listed in :data:`xpconv._core_api.CORE_FUNCTIONS`, with the standard's
 signatures and semantics, plus the standard's dtype objects. Importing it imports
 TensorFlow; xpconv does so only once the caller holds a ``tf.Tensor``.
 
-Functions: ``asarray``, ``astype``, ``broadcast_to``, ``concat``, ``isdtype``,
+Functions: ``asarray``, ``astype``, ``broadcast_to``, ``concat``, ``flip``, ``isdtype``,
 ``matmul``, ``permute_dims``, ``reshape``, ``result_type``, ``stack``, ``zeros_like``.
 
 Type promotion follows the standard's tables within a kind; across kinds (an integer
 with a floating dtype) the floating dtype wins, as in PyTorch and JAX, and float16 with
-bfloat16 gives float32. Complex dtypes are not supported.
+bfloat16 gives float32; a complex dtype wins over a real one (complex64 with float64 gives
+complex128).
 """
 
 from __future__ import annotations
@@ -27,18 +28,20 @@ bool = tf.bool
 int8, int16, int32, int64 = tf.int8, tf.int16, tf.int32, tf.int64
 uint8, uint16, uint32, uint64 = tf.uint8, tf.uint16, tf.uint32, tf.uint64
 float16, bfloat16, float32, float64 = tf.float16, tf.bfloat16, tf.float32, tf.float64
+complex64, complex128 = tf.complex64, tf.complex128
 
 _SIGNED = (int8, int16, int32, int64)
 _UNSIGNED = (uint8, uint16, uint32, uint64)
 _REAL = (float16, bfloat16, float32, float64)
+_COMPLEX = (complex64, complex128)
 _KINDS = {
     "bool": (bool,),
     "signed integer": _SIGNED,
     "unsigned integer": _UNSIGNED,
     "integral": _SIGNED + _UNSIGNED,
     "real floating": _REAL,
-    "complex floating": (),
-    "numeric": _SIGNED + _UNSIGNED + _REAL,
+    "complex floating": _COMPLEX,
+    "numeric": _SIGNED + _UNSIGNED + _REAL + _COMPLEX,
 }
 
 
@@ -80,6 +83,12 @@ def concat(arrays: Sequence[tf.Tensor], /, *, axis: int | None = 0) -> tf.Tensor
     if axis is None:
         return tf.concat([tf.reshape(a, (-1,)) for a in arrays], axis=0)
     return tf.concat(arrays, axis=axis)
+
+
+def flip(x: tf.Tensor, /, *, axis: int | Sequence[int] | None = None) -> tf.Tensor:
+    """``x`` reversed along ``axis`` (every axis when None)."""
+    axes = list(range(x.shape.rank)) if axis is None else [axis] if isinstance(axis, int) else list(axis)
+    return tf.reverse(x, axis=axes)
 
 
 def isdtype(dtype: Any, kind: Any) -> bool:
@@ -130,6 +139,9 @@ def _promote(a: Any, b: Any) -> Any:
         return a
     if a == bool or b == bool:
         raise TypeError(f"result_type: bool does not promote with other dtypes. Received: {a!r}, {b!r}")
+    if a in _COMPLEX or b in _COMPLEX:  # complex wins; its precision is the wider of the two
+        bits = max(_PRECISION.get(a, 0), _PRECISION.get(b, 0))
+        return complex128 if bits > 32 else complex64
     a_real, b_real = a in _REAL, b in _REAL
     if a_real and b_real:
         if {a, b} == {float16, bfloat16}:
@@ -145,6 +157,10 @@ def _promote(a: Any, b: Any) -> Any:
     if unsigned.size < 8:
         return {1: int16, 2: int32, 4: int64}[unsigned.size]
     raise TypeError(f"result_type: no integer dtype holds both {a!r} and {b!r}")
+
+
+# bits of each floating component, for promotion with complex dtypes
+_PRECISION = {float16: 16, bfloat16: 16, float32: 32, float64: 64, complex64: 32, complex128: 64}
 
 
 def result_type(*arrays_and_dtypes: Any) -> Any:

@@ -1,4 +1,4 @@
-"""PyTorch: native kernel ``torch.nn.functional.conv2d``."""
+"""PyTorch: native kernels ``torch.nn.functional.conv{1,2,3}d`` and ``conv_transpose{1,2,3}d``."""
 
 from __future__ import annotations
 
@@ -16,7 +16,8 @@ class TorchBackend(Backend):
     distribution = "torch"
     has_native = True
     # uint16/32/64 have no bmm and no promotion in torch 2.13; 8-bit floats give wrong sums
-    dtypes = frozenset({"int8", "int16", "int32", "int64", "uint8", "float16", "bfloat16", "float32", "float64"})
+    dtypes = frozenset({"int8", "int16", "int32", "int64", "uint8", "float16", "bfloat16", "float32", "float64",
+                        "complex64", "complex128"})
 
     def looks_usable(self, module: Any) -> bool:
         return isinstance(getattr(module, "Tensor", None), type)
@@ -49,24 +50,37 @@ class TorchBackend(Backend):
 
     def native_supports(self, dtype: Any) -> bool:
         torch = self.framework
-        return dtype in (torch.float32, torch.float64, torch.float16, torch.bfloat16)
+        return dtype in (torch.float32, torch.float64, torch.float16, torch.bfloat16, torch.complex64, torch.complex128)
 
     def check_devices(self, x: Any, weight: Any, bias: Any) -> None:
         device = x.device
         if weight.device != device or (bias is not None and bias.device != device):
             super().check_devices(x, weight, bias)
 
-    def native_conv2d(self, x: Any, weight: Any, bias: Any, plan: ConvPlan) -> Any:
+    def native_forward(self, x: Any, weight: Any, bias: Any, plan: ConvPlan) -> Any:
         functional = self.framework.nn.functional
-        if plan.data_format == "NHWC":  # a view; torch runs it as channels_last
-            x = x.permute(0, 3, 1, 2) if plan.batched else x.permute(2, 0, 1)
-        (top, bottom), (left, right) = plan.padding
-        if plan.spatial_static and top == bottom and left == right:  # comparing SymInts would guard
-            padding: Any = (top, left)
+        rank = plan.rank
+        if plan.channels_last:  # a view; torch runs it as channels_last
+            x = x.permute(0, rank + 1, *range(1, rank + 1))
+        if plan.spatial_static and all(a == b for a, b in plan.padding):  # comparing SymInts would guard
+            padding: Any = tuple(a for a, _ in plan.padding)
         else:
-            x = functional.pad(x, (left, right, top, bottom))
+            x = functional.pad(x, [p for pair in reversed(plan.padding) for p in pair])
             padding = 0
-        y = functional.conv2d(x, weight, bias, plan.stride, padding, plan.dilation, plan.groups)
-        if plan.data_format == "NHWC":
-            y = y.permute(0, 2, 3, 1) if plan.batched else y.permute(1, 2, 0)
-        return y
+        conv = (functional.conv1d, functional.conv2d, functional.conv3d)[rank - 1]
+        y = conv(x, weight, bias, plan.stride, padding, plan.dilation, plan.groups)
+        return y.permute(0, *range(2, rank + 2), 1) if plan.channels_last else y
+
+    def native_transposed(self, x: Any, weight: Any, bias: Any, plan: ConvPlan) -> Any:
+        """``conv_transpose{1,2,3}d``; unequal padding is cropped from the uncropped output."""
+        functional = self.framework.nn.functional
+        rank = plan.rank
+        if plan.channels_last:
+            x = x.permute(0, rank + 1, *range(1, rank + 1))
+        symmetric = all(a == b for a, b in plan.padding)
+        padding = tuple(a for a, _ in plan.padding) if symmetric else 0
+        conv = (functional.conv_transpose1d, functional.conv_transpose2d, functional.conv_transpose3d)[rank - 1]
+        y = conv(x, weight, bias, plan.stride, padding, plan.output_padding, plan.groups, plan.dilation)
+        if not symmetric:
+            y = y[(slice(None), slice(None), *(slice(a, a + n) for (a, _), n in zip(plan.padding, plan.out_size)))]
+        return y.permute(0, *range(2, rank + 2), 1) if plan.channels_last else y

@@ -13,8 +13,8 @@ from typing import Any
 
 import numpy as np
 
-from .._conv import conv2d
-from .._oracle import conv2d_oracle, conv2d_oracle_grad
+from .._conv import conv, conv_transpose
+from .._oracle import conv2d_oracle_grad, conv_oracle, conv_transpose_oracle
 from .._spec import ConvPlan, make_options, make_plan
 from .._tolerance import allowed_error
 from .frameworks import load
@@ -32,11 +32,29 @@ GRADIENT_METHODS = ("portable", "native")
 @dataclass(frozen=True)
 class Case:
     name: str
-    x_shape: tuple[int, ...]  # NCHW (or CHW when unbatched)
-    w_shape: tuple[int, ...]
+    x_shape: tuple[int, ...]  # channels first (N, C, *spatial), or (C, *spatial) when unbatched
+    w_shape: tuple[int, ...]  # (C_out, C_in/groups, *kernel); transposed: (C_in, C_out/groups, *kernel)
     options: dict = field(default_factory=dict)
     bias: bool = True
-    data_format: str = "NCHW"
+    data_format: str = "channels_first"
+    transpose: bool = False
+
+    @property
+    def rank(self) -> int:
+        return len(self.w_shape) - 2
+
+    @property
+    def channels_last(self) -> bool:
+        return self.data_format in ("NWC", "NHWC", "NDHWC", "channels_last")
+
+    @property
+    def out_channels(self) -> int:
+        return self.w_shape[1] * self.options.get("groups", 1) if self.transpose else self.w_shape[0]
+
+    def run(self, x: Any, w: Any, b: Any, method: str) -> Any:
+        """This case through xpconv on the arrays of one framework."""
+        function = conv_transpose if self.transpose else conv
+        return function(x, w, b, data_format=self.data_format, method=method, **self.options)
 
 
 SUITE = (
@@ -55,6 +73,21 @@ SUITE = (
     Case("5x5 no bias", (1, 8, 12, 12), (4, 8, 5, 5), {"padding": 2}, bias=False),
     Case("NHWC same stride 2", (2, 4, 9, 9), (6, 4, 3, 3), {"padding": "same", "stride": 2}, data_format="NHWC"),
     Case("unbatched", (4, 7, 7), (6, 4, 3, 3), {"padding": "same"}),
+    Case("reflect padding", (2, 4, 7, 6), (6, 4, 3, 3), {"padding": 2, "padding_mode": "reflect"}),
+    Case("1-D same stride 2", (2, 4, 33), (6, 4, 5), {"padding": "same", "stride": 2}),
+    Case("1-D dilated grouped circular", (2, 4, 20), (6, 2, 3), {"padding": 2, "dilation": 2, "groups": 2,
+                                                                 "padding_mode": "circular"}),
+    Case("1-D channels last", (2, 5, 17), (3, 5, 4), {"padding": ((2, 1),)}, data_format="channels_last"),
+    Case("3-D padding 1", (1, 4, 6, 7, 5), (6, 4, 3, 3, 3), {"padding": 1}),
+    Case("3-D stride 2 channels last", (2, 3, 7, 6, 8), (4, 3, 3, 2, 3), {"stride": 2, "padding": "same"},
+         data_format="channels_last"),
+    Case("transposed 2-D stride 2", (2, 6, 5, 5), (6, 4, 4, 4), {"stride": 2, "padding": 1}, transpose=True),
+    Case("transposed 2-D same, NHWC", (2, 4, 5, 6), (4, 3, 3, 3), {"stride": 2, "padding": "same"},
+         data_format="NHWC", transpose=True),
+    Case("transposed 1-D groups", (2, 4, 9), (4, 3, 5), {"stride": 3, "padding": 2, "output_padding": 1,
+                                                          "groups": 2, "dilation": 2}, transpose=True),
+    Case("transposed 3-D", (1, 4, 3, 4, 3), (4, 2, 3, 3, 3), {"stride": 2, "padding": ((1, 0), (0, 1), (1, 1))},
+         transpose=True),
 )
 
 
@@ -63,14 +96,17 @@ def _inputs(case: Case, seed: int, dtype: str) -> tuple[np.ndarray, np.ndarray, 
     rng = np.random.default_rng(seed)
     x = rng.standard_normal(case.x_shape).astype(dtype)
     w = rng.standard_normal(case.w_shape).astype(dtype)
-    b = rng.standard_normal(case.w_shape[0]).astype(dtype) if case.bias else None
-    if case.data_format == "NHWC":
-        x = np.ascontiguousarray(np.moveaxis(x, -3, -1))
+    b = rng.standard_normal(case.out_channels).astype(dtype) if case.bias else None
+    if case.channels_last:
+        x = np.ascontiguousarray(np.moveaxis(x, -(case.rank + 1), -1))
     return x, w, b
 
 
 def _plan(case: Case) -> ConvPlan:
-    options = make_options(**{"stride": 1, "padding": 0, "dilation": 1, "groups": 1, **case.options}, data_format="NCHW")
+    o = {"stride": 1, "padding": 0, "dilation": 1, "groups": 1, "padding_mode": "zeros", "output_padding": 0,
+         **case.options}
+    options = make_options(o["stride"], o["padding"], o["dilation"], o["groups"], "channels_first", o["padding_mode"],
+                           o["output_padding"], case.transpose)
     return make_plan(options, case.x_shape, case.w_shape, None)
 
 
@@ -79,23 +115,31 @@ def _oracle_args(plan: ConvPlan) -> dict[str, Any]:
 
 
 def _to_nchw(case: Case, a: np.ndarray) -> np.ndarray:
-    """An input-shaped or output-shaped array of the case's layout as batched NCHW."""
-    a4 = a if a.ndim == 4 else a[None]
-    return np.moveaxis(a4, -1, -3) if case.data_format == "NHWC" else a4
+    """An input-shaped or output-shaped array of the case's layout as batched, channels first."""
+    batched = a if a.ndim == case.rank + 2 else a[None]
+    return np.moveaxis(batched, -1, 1) if case.channels_last else batched
 
 
 def _from_nchw(case: Case, a: np.ndarray) -> np.ndarray:
     """The inverse of :func:`_to_nchw`."""
-    if len(case.x_shape) == 3:
+    if len(case.x_shape) == case.rank + 1:
         a = a[0]
-    return np.moveaxis(a, -3, -1) if case.data_format == "NHWC" else a
+    return np.moveaxis(a, -(case.rank + 1), -1) if case.channels_last else a
 
 
 def _oracle(case: Case, x: np.ndarray, w: np.ndarray, b: np.ndarray | None) -> tuple[np.ndarray, np.ndarray, int]:
     """Float64 result and magnitude of exactly these inputs, in the case's layout; reduction length."""
     plan = _plan(case)
-    outputs = [conv2d_oracle(_to_nchw(case, x), w, b, absolute=absolute, **_oracle_args(plan)) for absolute in (False, True)]
-    return _from_nchw(case, outputs[0]), _from_nchw(case, outputs[1]), plan.reduction_length
+    if case.transpose:
+        outputs = [conv_transpose_oracle(_to_nchw(case, x), w, b, absolute=absolute, output_padding=plan.output_padding,
+                                         **_oracle_args(plan)) for absolute in (False, True)]
+        # each output element sums at most C_in/groups · prod(kernel) products
+        length = plan.in_channels // plan.groups * plan.taps
+    else:
+        outputs = [conv_oracle(_to_nchw(case, x), w, b, absolute=absolute, padding_mode=plan.padding_mode,
+                               **_oracle_args(plan)) for absolute in (False, True)]
+        length = plan.reduction_length
+    return _from_nchw(case, outputs[0]), _from_nchw(case, outputs[1]), length
 
 
 def _cotangent(seed: int, dtype: str, shape: tuple[int, ...]) -> np.ndarray:
@@ -110,11 +154,11 @@ def _oracle_gradients(case: Case, x: np.ndarray, w: np.ndarray, g: np.ndarray) -
         conv2d_oracle_grad(_to_nchw(case, x), w, _to_nchw(case, g), absolute=absolute, **_oracle_args(plan))
         for absolute in (False, True)
     )
-    kh, kw = plan.kernel_hw
+    pixels = plan.batch * plan.out_size[0] * plan.out_size[1]
     lengths = {
-        "dx": (plan.out_channels // plan.groups) * kh * kw,  # outputs reading one input pixel, at most
-        "dw": plan.batch * plan.out_hw[0] * plan.out_hw[1],
-        "db": plan.batch * plan.out_hw[0] * plan.out_hw[1],
+        "dx": (plan.out_channels // plan.groups) * plan.taps,  # outputs reading one input pixel, at most
+        "dw": pixels,
+        "db": pixels,
     }
     result = {}
     for index, quantity in enumerate(QUANTITIES):
@@ -160,7 +204,7 @@ def _problem(index: int, case: Case, dtype: str, loaded: list) -> list[dict[str,
         methods = ["portable", "auto"] + (["native"] if fw.backend.has_native else [])
         arrays = [None if a is None else fw.asarray(a) for a in inputs]
         for method in methods:
-            y = fw.to_numpy(conv2d(*arrays, data_format=case.data_format, method=method, **case.options))
+            y = fw.to_numpy(case.run(*arrays, method))
             results.append(y)
             records.append(_record(case, dtype, fw.name, method, np.abs(y - expected), allowed))
     stack = np.stack(results)
@@ -173,8 +217,8 @@ def _problem(index: int, case: Case, dtype: str, loaded: list) -> list[dict[str,
 def _gradient_records(case: Case, g: np.ndarray, inputs: tuple, dtype: str, loaded: list) -> list[dict[str, Any]]:
     """Gradients of every autodiff framework and method against the oracle's, and their spread."""
     runners = [(fw.name, RUNNERS[fw.name]) for fw in loaded if fw.name in RUNNERS]
-    if not runners:
-        return []
+    if not runners or case.rank != 2 or case.transpose or case.options.get("padding_mode", "zeros") != "zeros":
+        return []  # the gradient oracle is the 2-D zero-padded forward loop
     x, w, b = inputs
     oracle = _oracle_gradients(case, x, w, g)
     quantities = [q for q in QUANTITIES if q != "db" or b is not None]
@@ -182,7 +226,7 @@ def _gradient_records(case: Case, g: np.ndarray, inputs: tuple, dtype: str, load
     records, results = [], {q: [] for q in quantities}
     for name, runner in runners:
         for method in GRADIENT_METHODS:
-            grads = runner(conv2d, x, w, b, g, data_format=case.data_format, method=method, **case.options)
+            grads = runner(conv, x, w, b, g, data_format=case.data_format, method=method, **case.options)
             for q in quantities:
                 error = _error(grads[q], oracle[q][0])
                 results[q].append(grads[q] if np.isfinite(error).all() else np.full_like(oracle[q][0], np.nan))
