@@ -1,70 +1,74 @@
-"""MXNet's own convolution (``mx.npx.convolution``) with xpconv's semantics, for any rank.
+"""MXNet's own convolutions (``mx.npx.convolution``, ``mx.npx.deconvolution``) with xpconv's semantics.
 
+The arrays are batched ``mx.np`` arrays (see :class:`xpconv.backends.mxnet.MxnetBackend`).
 MXNet pads symmetrically only and convolves channels-first on the CPU: asymmetric padding is
-the symmetric part passed to MXNet plus an explicit ``mx.np.pad`` of the rest, a channels-last
-input is transposed in and out. Every step is recorded by ``mx.autograd``. The number of
-spatial axes comes from the plan's kernel size (MXNet takes 1, 2 and 3).
+the symmetric part passed to MXNet plus an explicit ``mx.np.pad`` of the rest (a transposed
+convolution crops the rest from its output instead), a channels-last input is transposed in
+and out. Every step is recorded by ``mx.autograd``. ``npx.convolution`` takes 1, 2 and 3
+spatial axes; ``npx.deconvolution`` on the CPU only 1 and 2, and with a dilation above 1 its
+results differ from the definition (MXNet 1.9.1), so those plans take the forward twin
+(:mod:`xpconv._transpose`) on ``npx.convolution``.
 """
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING, Any, NamedTuple
+from typing import TYPE_CHECKING, Any
 
 if TYPE_CHECKING:
     from .._spec import ConvPlan
 
 
-class _Args(NamedTuple):
-    """What the kernel reads from a plan, in one place (the plan's field names may change)."""
-
-    rank: int
-    kernel: tuple[int, ...]
-    stride: tuple[int, ...]
-    dilation: tuple[int, ...]
-    padding: tuple[tuple[int, int], ...]
-    groups: int
-    out_channels: int
-    channels_last: bool
-    batched: bool
-    batch: int
+def _channels_first(np: Any, x: Any, plan: ConvPlan) -> Any:
+    rank = plan.rank
+    return np.transpose(x, (0, 1 + rank, *range(1, 1 + rank))) if plan.channels_last else x
 
 
-def _args(plan: ConvPlan) -> _Args:
-    return _Args(
-        rank=len(plan.kernel_hw),
-        kernel=tuple(plan.kernel_hw),
-        stride=tuple(plan.stride),
-        dilation=tuple(plan.dilation),
-        padding=tuple((int(b), int(a)) for b, a in plan.padding),
-        groups=plan.groups,
-        out_channels=plan.out_channels,
-        channels_last=plan.data_format == "NHWC",
-        batched=plan.batched,
-        batch=plan.batch,
-    )
+def _caller_layout(np: Any, y: Any, plan: ConvPlan) -> Any:
+    return np.transpose(y, (0, *range(2, 2 + plan.rank), 1)) if plan.channels_last else y
+
+
+def _split(padding: tuple[tuple[int, int], ...]) -> tuple[tuple[int, ...], tuple[tuple[int, int], ...]]:
+    """Padding pairs as the symmetric part MXNet takes and what remains on each side."""
+    symmetric = tuple(min(before, after) for before, after in padding)
+    rest = tuple((before - s, after - s) for (before, after), s in zip(padding, symmetric))
+    return symmetric, rest
 
 
 def convolve(mx: Any, x: Any, weight: Any, bias: Any, plan: ConvPlan) -> Any:
-    """Cross-correlate ``mx.np`` arrays of one float dtype as ``plan`` says; the result is in
-    the caller's layout and batchedness."""
+    """Cross-correlate batched ``mx.np`` arrays of one float dtype, zero padding, as ``plan`` says."""
     np = mx.np
-    args = _args(plan)
-    if args.batch == 0:  # MXNet's convolution fails on an empty batch, and only when a result is read
-        return np.zeros(plan.output_shape, dtype=x.dtype, ctx=x.ctx)
-    spatial = tuple(range(2, 2 + args.rank))
-    if not args.batched:
-        x = np.expand_dims(x, 0)
-    if args.channels_last:  # (N, *S, C) -> (N, C, *S)
-        x = np.transpose(x, (0, 1 + args.rank, *range(1, 1 + args.rank)))
-    symmetric = tuple(min(before, after) for before, after in args.padding)
-    rest = tuple((before - s, after - s) for (before, after), s in zip(args.padding, symmetric))
+    if plan.batch == 0:  # MXNet's convolution fails on an empty batch, and only when a result is read
+        return np.zeros(plan.batched_output_shape, dtype=x.dtype, ctx=x.ctx)
+    x = _channels_first(np, x, plan)
+    symmetric, rest = _split(tuple((int(b), int(a)) for b, a in plan.padding))
     if any(b or a for b, a in rest):
         x = np.pad(x, ((0, 0), (0, 0), *rest), mode="constant")
     y = mx.npx.convolution(
         x, weight, bias,
-        kernel=args.kernel, stride=args.stride, dilate=args.dilation, pad=symmetric,
-        num_filter=args.out_channels, num_group=args.groups, no_bias=bias is None,
+        kernel=plan.kernel, stride=plan.stride, dilate=plan.dilation, pad=symmetric,
+        num_filter=plan.out_channels, num_group=plan.groups, no_bias=bias is None,
     )
-    if args.channels_last:  # (N, C, *S) -> (N, *S, C)
-        y = np.transpose(y, (0, *spatial, 1))
-    return y if args.batched else np.squeeze(y, axis=0)
+    return _caller_layout(np, y, plan)
+
+
+def has_deconvolution(plan: ConvPlan) -> bool:
+    """Whether ``npx.deconvolution`` computes ``plan`` (a transposed plan) correctly on the CPU."""
+    return plan.rank <= 2 and all(d == 1 for d in plan.dilation)
+
+
+def deconvolve(mx: Any, x: Any, weight: Any, bias: Any, plan: ConvPlan) -> Any:
+    """A transposed convolution (PyTorch's semantics) of batched ``mx.np`` arrays: MXNet crops
+    the symmetric part of the padding, the rest is sliced off its output."""
+    np = mx.np
+    if plan.batch == 0:
+        return np.zeros(plan.batched_output_shape, dtype=x.dtype, ctx=x.ctx)
+    x = _channels_first(np, x, plan)
+    symmetric, rest = _split(tuple((int(b), int(a)) for b, a in plan.padding))
+    y = mx.npx.deconvolution(
+        x, weight, bias,
+        kernel=plan.kernel, stride=plan.stride, dilate=plan.dilation, pad=symmetric,
+        adj=plan.output_padding, num_filter=plan.out_channels, num_group=plan.groups, no_bias=bias is None,
+    )
+    if any(b or a for b, a in rest):
+        y = y[(slice(None), slice(None), *(slice(b, b + n) for (b, _), n in zip(rest, plan.out_size)))]
+    return _caller_layout(np, y, plan)

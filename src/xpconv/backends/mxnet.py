@@ -1,4 +1,4 @@
-"""MXNet: ``mx.np.ndarray`` and ``mx.nd.NDArray``; native kernel ``mx.npx.convolution``.
+"""MXNet: ``mx.np.ndarray`` and ``mx.nd.NDArray``; native kernels ``mx.npx.convolution`` and ``mx.npx.deconvolution``.
 
 An ``mx.nd`` input gives an ``mx.nd`` result, an ``mx.np`` input an ``mx.np`` result, on the
 input's context. Internally everything runs on ``mx.np`` arrays: ``as_np_ndarray`` and
@@ -65,24 +65,35 @@ class MxnetBackend(Backend):
 
         return dtype in (numpy.float32, numpy.float64)
 
-    def auto_kernel(self, xp: Any, dtype: Any, plan: ConvPlan) -> Callable[[Any, Any, Any, ConvPlan], Any]:
-        """Native for float32/float64; the portable kernel otherwise (both keep the input's kind)."""
-        if self.native_supports(dtype):
-            return self.native_conv2d
-        return self.portable_kernel(xp)
+    def add_batch(self, x: Any) -> Any:
+        return x.reshape((1, *x.shape))  # an unbatched input has no zero size; x[None, ...] is 3x slower
+
+    def drop_batch(self, y: Any) -> Any:
+        return y[0]  # a view; y[0, ...] goes through MXNet's slow indexing path
 
     def portable_kernel(self, xp: Any) -> Callable[[Any, Any, Any, ConvPlan], Any]:
         from .. import _portable
 
-        return _same_kind(self.framework, functools.partial(_portable.conv2d, xp))
+        return _same_kind(self.framework, functools.partial(_portable.conv, xp))
 
-    def native_conv2d(self, x: Any, weight: Any, bias: Any, plan: ConvPlan) -> Any:
-        native = self.__dict__.get("_native")
-        if native is None:  # made once: this runs on every call's fast path
-            from ._mxnet_native import convolve
+    def native_kernel(self, plan: ConvPlan) -> Callable[[Any, Any, Any, ConvPlan], Any]:
+        """The base class's choice (padding modes applied first, transposed plans), on ``mx.np`` arrays."""
+        return _same_kind(self.framework, super().native_kernel(plan))
 
-            native = self._native = _same_kind(self.framework, functools.partial(convolve, self.framework))
-        return native(x, weight, bias, plan)
+    def native_forward(self, x: Any, weight: Any, bias: Any, plan: ConvPlan) -> Any:
+        from ._mxnet_native import convolve
+
+        return convolve(self.framework, x, weight, bias, plan)
+
+    def native_transposed(self, x: Any, weight: Any, bias: Any, plan: ConvPlan) -> Any:
+        """``npx.deconvolution`` for 1-D and 2-D without dilation; otherwise the forward twin on
+        ``npx.convolution`` (MXNet's CPU deconvolution has no 3-D, and its dilated one disagrees
+        with the definition)."""
+        from ._mxnet_native import deconvolve, has_deconvolution
+
+        if has_deconvolution(plan):
+            return deconvolve(self.framework, x, weight, bias, plan)
+        return super().native_transposed(x, weight, bias, plan)
 
 
 def _same_kind(mx: Any, kernel: Callable[..., Any]) -> Callable[[Any, Any, Any, ConvPlan], Any]:
