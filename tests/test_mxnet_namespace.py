@@ -176,6 +176,21 @@ def test_result_type_of_half_floats(mxx):
     assert mxx.result_type(mxx.float16, mxx.float64) == mxx.float64
 
 
+@pytest.mark.parametrize("axis", [None, 0, 1, 2, -1, -3, (0, 2), (-1, 1), (0, 1, 2), ()])
+@pytest.mark.parametrize("dtype", DTYPES)
+def test_flip(mxx, sx, axis, dtype):
+    a, b = both(mxx, sx, np.arange(24).reshape(2, 3, 4).astype(dtype))
+    same(mxx.flip(a, axis=axis), sx.flip(b, axis=axis))
+    same(mxx.flip(a) if axis is None else mxx.flip(a, axis=axis), sx.flip(b, axis=axis))
+
+
+def test_flip_of_a_scalar_and_of_an_empty_array(mx, mxx, sx):
+    with mx.util.np_shape(True):  # MXNet has 0-d and empty arrays only with NumPy shapes on
+        same(mxx.flip(mxx.asarray(np.float64(3.5))), sx.flip(sx.asarray(3.5)))
+        empty = np.zeros((0, 3, 2), dtype=np.float32)
+        same(mxx.flip(mxx.asarray(empty), axis=(0, 2)), sx.flip(sx.asarray(empty), axis=(0, 2)))
+
+
 @pytest.mark.parametrize("axis", [0, 1, 2, -1])
 def test_stack(mxx, sx, axis):
     p = np.arange(6, dtype=np.int32).reshape(2, 3)
@@ -196,6 +211,7 @@ def test_legacy_nd_arrays_in_give_nd_arrays_out(mx, mxx):
         "astype": mxx.astype(a, mxx.float64),
         "broadcast_to": mxx.broadcast_to(a, (2, 2, 3)),
         "concat": mxx.concat([a, a], axis=0),
+        "flip": mxx.flip(a, axis=1),
         "matmul": mxx.matmul(a, mxx.permute_dims(a, (1, 0))),
         "permute_dims": mxx.permute_dims(a, (1, 0)),
         "reshape": mxx.reshape(a, (3, 2)),
@@ -205,7 +221,8 @@ def test_legacy_nd_arrays_in_give_nd_arrays_out(mx, mxx):
     data = np.arange(6.0).reshape(2, 3)
     expected = {
         "astype": data, "broadcast_to": np.broadcast_to(data, (2, 2, 3)), "concat": np.concatenate([data, data]),
-        "matmul": data @ data.T, "permute_dims": data.T, "reshape": data.reshape(3, 2), "stack": np.stack([data, data]),
+        "flip": data[:, ::-1], "matmul": data @ data.T, "permute_dims": data.T, "reshape": data.reshape(3, 2),
+        "stack": np.stack([data, data]),
         "zeros_like": np.zeros_like(data),
     }
     for name, result in results.items():

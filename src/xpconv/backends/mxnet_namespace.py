@@ -2,14 +2,14 @@
 
 MXNet's ``mx.np`` is NumPy-like but not the standard: ``asarray``, ``astype`` (as a function),
 ``concat``, ``permute_dims`` and ``isdtype`` are missing, ``result_type`` rejects arrays,
-``reshape`` rejects ``copy=``, ``stack``/``concatenate`` refuse mixed dtypes, Python integers
-become float32, and ``matmul`` has kernels for float32 and float64 only (MXNet 1.9.1). This
-module provides the functions listed in :data:`xpconv._core_api.CORE_FUNCTIONS` with the
+``reshape`` rejects ``copy=``, ``flip`` rejects ``axis=None`` and negative axes,
+``stack``/``concatenate`` refuse mixed dtypes, Python integers become float32, and
+``matmul`` has kernels for float32 and float64 only (MXNet 1.9.1). This module provides the functions listed in :data:`xpconv._core_api.CORE_FUNCTIONS` with the
 standard's names, signatures and semantics, plus the dtype objects (NumPy's, as ``mx.np``
 arrays report them). Importing it imports MXNet; xpconv does so only once the caller holds an
 MXNet array.
 
-Functions: ``asarray``, ``astype``, ``broadcast_to``, ``concat``, ``isdtype``,
+Functions: ``asarray``, ``astype``, ``broadcast_to``, ``concat``, ``flip``, ``isdtype``,
 ``matmul``, ``permute_dims``, ``reshape``, ``result_type``, ``stack``, ``zeros_like``.
 
 MXNet has the dtypes int8, int32, int64, uint8, float16, float32 and float64 (no int16, no
@@ -128,6 +128,17 @@ def concat(arrays: Sequence[Any], /, *, axis: int | None = 0) -> Any:
     if axis is None:
         return _np.concatenate([_np.reshape(a, (-1,)) for a in arrays], axis=0)
     return _np.concatenate(arrays, axis=axis)
+
+
+@_keeps_kind
+def flip(x: Any, /, *, axis: int | tuple[int, ...] | None = None) -> Any:
+    """``x`` with the order of elements reversed along ``axis`` (every axis when None)."""
+    ndim = x.ndim
+    axes = tuple(range(ndim)) if axis is None else (axis,) if isinstance(axis, int) else tuple(axis)
+    axes = tuple(a + ndim if a < 0 else a for a in axes)
+    if not axes:
+        return x.copy()
+    return _np.flip(x, axis=axes)
 
 
 def isdtype(dtype: Any, kind: Any) -> Any:
