@@ -8,6 +8,9 @@ selected but not installed, stops the run with an error, never a skip.
 
 With ``XPCONV_REQUIRE_BACKENDS=numpy,torch,...`` the run fails unless every named backend
 passed tests and nothing at all was skipped (CI sets it).
+
+A test that needs a dtype a framework lacks (a ``dtype`` parameter it does not have; ``complex``
+in the test's name for a framework without complex dtypes, MXNet) is deselected for it.
 """
 
 from __future__ import annotations
@@ -15,6 +18,7 @@ from __future__ import annotations
 import os
 from collections import Counter
 
+import numpy as np
 import pytest
 
 from frameworks import FRAMEWORKS
@@ -67,7 +71,7 @@ def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item
         needs = [m.args[0] for m in item.iter_markers("needs")]
         empty = params is not None and "pair" in params.params and params.params["pair"] is None
         if empty or any(v is None for v in chosen.values()) or any(n not in SELECTED for n in needs) or (
-            _lacks_dtype(chosen, params)
+            _lacks_dtype(chosen, item)
         ):
             drop.append(item)
             continue
@@ -81,13 +85,34 @@ def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item
         items[:] = keep
 
 
-def _lacks_dtype(chosen: dict, params: object) -> bool:
-    """A test parametrized with a ``dtype`` name that the framework has no such dtype for (MXNet
-    has no int16): nothing to run, so it is deselected, not skipped."""
-    dtype = params.params.get("dtype") if params is not None else None
-    return isinstance(dtype, str) and any(
-        fw.dtypes is not None and dtype not in fw.dtypes for fw in chosen.values()
-    )
+def _named_dtypes(value: object) -> set[str]:
+    """The dtype names in a parameter value: a name, a NumPy dtype or type, or a tuple/list of them."""
+    if isinstance(value, str):
+        return {value}
+    if isinstance(value, (tuple, list)):
+        return set().union(*(_named_dtypes(v) for v in value)) if value else set()
+    if isinstance(value, (np.dtype, type)) and issubclass(getattr(value, "type", value), np.generic):
+        return {np.dtype(value).name}
+    return set()
+
+
+def _lacks_dtype(chosen: dict, item: pytest.Item) -> bool:
+    """Whether the test needs a dtype that a chosen framework does not have at all (MXNet has no
+    int16 and no complex dtypes): nothing to run, so it is deselected, never skipped.
+
+    A test needs the dtypes named by its parameters whose names end in ``dtype`` or ``dtypes``
+    (``dtype``, ``out_dtype``...), and complex64 when its function's name says ``complex``."""
+    frameworks = [fw for fw in chosen.values() if fw.dtypes is not None]
+    if not frameworks:
+        return False
+    params = getattr(item, "callspec", None)
+    needed: set[str] = set()
+    for name, value in (params.params.items() if params else ()):
+        if name.endswith(("dtype", "dtypes")):
+            needed |= _named_dtypes(value)
+    if "complex" in getattr(item, "originalname", item.name):
+        needed.add("complex64")
+    return any(name not in fw.dtypes for fw in frameworks for name in needed)
 
 
 def pytest_runtest_logreport(report: pytest.TestReport) -> None:
