@@ -3,7 +3,6 @@ would raise late, any number of spatial axes, and the chapter's MXNet code as th
 
 from __future__ import annotations
 
-import dataclasses
 import os
 
 import numpy as np
@@ -11,7 +10,7 @@ import pytest
 
 import xpconv
 from xpconv import _spec
-from xpconv._oracle import conv2d_oracle
+from xpconv._oracle import conv_oracle, conv_transpose_oracle
 
 from assertions import assert_close
 from chapter_data import K3, MULTI_IN, MULTI_OUT, K, X
@@ -195,40 +194,148 @@ def _mxnet_convolution(mx, x, w, b, problem, layout):
     return y.as_np_ndarray() if was_np else y
 
 
-# -- any number of spatial axes (the native kernel reads the rank from the plan) -------------------
-@pytest.mark.parametrize("layout", ["NCHW", "NHWC"])
-@pytest.mark.parametrize("rank", [1, 3])
-def test_the_native_kernel_takes_one_and_three_spatial_axes(mx, rank, layout):
-    from xpconv.backends._mxnet_native import convolve
+# -- 1-D and 3-D, padding modes, transposed convolutions ---------------------------------------------
+# (x shape, weight shape, options, transposed); the weight's rank sets the number of spatial axes.
+ND_CASES = {
+    "1-D reflect asymmetric stride 2": ((2, 4, 11), (6, 2, 3), {"padding": ((2, 1),), "stride": 2, "groups": 2,
+                                                                "padding_mode": "reflect"}, False),
+    "1-D unbatched circular dilation 2": ((3, 9), (4, 3, 3), {"padding": 4, "dilation": 2,
+                                                              "padding_mode": "circular"}, False),
+    "2-D replicate": ((2, 3, 7, 6), (4, 3, 3, 2), {"padding": ((3, 0), (1, 2)), "padding_mode": "replicate"}, False),
+    "2-D depthwise circular": ((1, 4, 6, 6), (8, 1, 3, 3), {"padding": 1, "groups": 4, "padding_mode": "circular"},
+                               False),
+    "3-D same stride 2": ((2, 2, 7, 5, 6), (3, 2, 3, 2, 3), {"padding": "same", "stride": 2}, False),
+    "3-D groups dilation reflect": ((1, 4, 6, 7, 5), (4, 2, 2, 3, 2), {"groups": 2, "dilation": (1, 2, 1),
+                                                                        "padding": (1, 2, 0), "padding_mode": "reflect"},
+                                    False),
+    "3-D unbatched": ((2, 4, 5, 4), (3, 2, 2, 3, 3), {"padding": 1}, False),
+    # transposed: npx.deconvolution for 1-D/2-D without dilation, the forward twin otherwise
+    "T 1-D stride 2 output_padding 1": ((2, 4, 6), (4, 3, 3), {"stride": 2, "padding": 1, "output_padding": 1}, True),
+    "T 1-D same": ((2, 3, 7), (3, 2, 4), {"stride": 2, "padding": "same"}, True),
+    "T 2-D asymmetric crop groups": ((2, 4, 4, 5), (4, 3, 3, 3), {"stride": (2, 1), "groups": 2,
+                                                                  "padding": ((0, 2), (1, 0))}, True),
+    "T 2-D unbatched output_padding": ((3, 4, 4), (3, 2, 3, 2), {"stride": 3, "padding": 1, "output_padding": (2, 1)},
+                                       True),
+    "T 2-D dilation 2": ((2, 3, 4, 5), (3, 2, 3, 3), {"stride": 2, "dilation": 2, "padding": 1,
+                                                      "output_padding": 1}, True),
+    "T 3-D stride 2": ((1, 3, 3, 4, 3), (3, 2, 3, 3, 3), {"stride": 2, "padding": 1, "output_padding": (1, 0, 1)},
+                       True),
+    "T 3-D valid depthwise": ((2, 3, 3, 3, 4), (3, 2, 2, 2, 2), {"groups": 3, "stride": 2, "padding": "valid"}, True),
+}
 
-    rng = np.random.default_rng(rank)
-    size, kernel = (9, 7, 6)[:rank], (3, 2, 2)[:rank]
-    stride, dilation, pads = (2, 1, 1)[:rank], (1, 2, 1)[:rank], ((1, 2), (0, 1), (2, 0))[:rank]
-    x_np = rng.standard_normal((2, 4, *size))
-    w_np = rng.standard_normal((6, 2, *kernel))
-    b_np = rng.standard_normal(6)
-    out = tuple((n + sum(p) - (k - 1) * d - 1) // s + 1 for n, k, s, d, p in zip(size, kernel, stride, dilation, pads))
-    plan = dataclasses.replace(
-        _spec.make_plan(_spec.make_options(1, 0, 1, 2, layout), (2, 4, 5, 5) if layout == "NCHW" else (2, 5, 5, 4),
-                        (6, 2, 1, 1), (6,)),
-        in_hw=size, kernel_hw=kernel, stride=stride, dilation=dilation, padding=pads, out_hw=out,
-    )
-    x_in = x_np if layout == "NCHW" else np.moveaxis(x_np, 1, -1)
-    y = convolve(mx, mx.np.array(x_in, dtype="float64"), mx.np.array(w_np, dtype="float64"),
-                 mx.np.array(b_np, dtype="float64"), plan).asnumpy()
-    padded = np.pad(x_np, ((0, 0), (0, 0), *pads))
-    expected = mx.npx.convolution(
-        mx.np.array(padded, dtype="float64"), mx.np.array(w_np, dtype="float64"), mx.np.array(b_np, dtype="float64"),
-        kernel=kernel, stride=stride, dilate=dilation, num_filter=6, num_group=2,
-    ).asnumpy()
-    if layout == "NHWC":
-        expected = np.moveaxis(expected, 1, -1)
-    assert y.shape == expected.shape == ((2, 6, *out) if layout == "NCHW" else (2, *out, 6))
-    np.testing.assert_allclose(y, expected, rtol=1e-12, atol=1e-12)
-    if rank == 1:  # and against the float64 oracle, as a 1 x W image
-        oracle = conv2d_oracle(x_np[:, :, None], w_np[:, :, None], b_np, stride=(1, 2), padding=((0, 0), pads[0]),
-                               dilation=(1, 1), groups=2)[:, :, 0]
-        np.testing.assert_allclose(y if layout == "NCHW" else np.moveaxis(y, -1, 1), oracle, rtol=1e-12, atol=1e-12)
+
+def _nd_case(name, seed=0):
+    x_shape, w_shape, options, transposed = ND_CASES[name]
+    rng = np.random.default_rng(seed)
+    x, w = rng.standard_normal(x_shape), rng.standard_normal(w_shape)
+    c_out = w_shape[1] * options.get("groups", 1) if transposed else w_shape[0]
+    return x, w, rng.standard_normal(c_out), options, transposed
+
+
+def _nd_plan(x, w, options, transposed):
+    o = {"stride": 1, "padding": 0, "dilation": 1, "groups": 1, "padding_mode": "zeros", "output_padding": 0, **options}
+    made = _spec.make_options(o["stride"], o["padding"], o["dilation"], o["groups"], "channels_first",
+                              o["padding_mode"], o["output_padding"], transposed)
+    return _spec.make_plan(made, x.shape, w.shape, None)
+
+
+def _nd_oracle(x, w, b, options, transposed, absolute=False):
+    plan = _nd_plan(x, w, options, transposed)
+    batched = x if plan.batched else x[None]
+    common = {"stride": plan.stride, "padding": plan.padding, "dilation": plan.dilation, "groups": plan.groups,
+              "absolute": absolute}
+    if transposed:
+        y = conv_transpose_oracle(batched, w, b, output_padding=plan.output_padding, **common)
+    else:
+        y = conv_oracle(batched, w, b, padding_mode=plan.padding_mode, **common)
+    return y if plan.batched else y[0]
+
+
+def _last(a, rank):
+    return np.moveaxis(a, -(rank + 1), -1)
+
+
+@pytest.mark.parametrize("kind", ["np", "nd"])
+@pytest.mark.parametrize("channels_last", [False, True], ids=["channels_first", "channels_last"])
+@pytest.mark.parametrize("name", ND_CASES)
+def test_every_rank_padding_mode_and_transposed_against_the_oracle(mx, name, channels_last, kind):
+    x, w, b, options, transposed = _nd_case(name)
+    rank = w.ndim - 2
+    expected = _nd_oracle(x, w, b, options, transposed)
+    if channels_last:
+        x, expected = _last(x, rank), _last(expected, rank)
+    make = mx.np.array if kind == "np" else mx.nd.array
+    function = xpconv.conv_transpose if transposed else xpconv.conv
+    layout = "channels_last" if channels_last else "channels_first"
+    for method in METHODS:
+        y = function(make(x, dtype="float64"), make(w, dtype="float64"), make(b, dtype="float64"),
+                     data_format=layout, method=method, **options)
+        assert type(y) is (mx.np.ndarray if kind == "np" else mx.nd.NDArray), method
+        assert y.shape == expected.shape, method
+        np.testing.assert_allclose(y.asnumpy(), expected, rtol=1e-12, atol=1e-12, err_msg=method)
+
+
+@pytest.mark.parametrize("name", [n for n in ND_CASES if ND_CASES[n][3]])
+def test_transposed_native_takes_deconvolution_only_where_it_is_right(mx, monkeypatch, name):
+    """MXNet's CPU deconvolution has no 3-D and is wrong with a dilation: those take the forward twin."""
+    calls = []
+    deconvolution = mx.npx.deconvolution
+    monkeypatch.setattr(mx.npx, "deconvolution", lambda *a, **k: calls.append(1) or deconvolution(*a, **k))
+    x, w, b, options, _ = _nd_case(name, seed=3)
+    y = xpconv.conv_transpose(mx.np.array(x), mx.np.array(w), mx.np.array(b), method="native", **options)
+    np.testing.assert_allclose(y.asnumpy(), _nd_oracle(x, w, b, options, True), rtol=1e-12, atol=1e-12)
+    rank, dilated = w.ndim - 2, options.get("dilation", 1) != 1
+    assert bool(calls) == (rank <= 2 and not dilated)
+
+
+@pytest.mark.parametrize("name", [n for n, (x, w, _, t) in ND_CASES.items() if t and len(x) == len(w)])
+def test_the_transposed_input_gradient_is_the_forward_convolution(mx, name):
+    """``d/dx sum(conv_transpose(x, w) · g) = conv(g, w)``: autograd through every method."""
+    x, w, b, options, _ = _nd_case(name, seed=4)
+    plan = _nd_plan(x, w, options, True)
+    g = np.random.default_rng(5).standard_normal((plan.batch, plan.out_channels, *plan.out_size))
+    expected = conv_oracle(g, w, stride=plan.stride, padding=plan.padding, dilation=plan.dilation, groups=plan.groups)
+    expected = expected[(slice(None), slice(None), *(slice(0, n) for n in x.shape[2:]))]
+    for method in METHODS:
+        xm = mx.np.array(x, dtype="float64")
+        xm.attach_grad()
+        with mx.autograd.record():
+            loss = (xpconv.conv_transpose(xm, mx.np.array(w, dtype="float64"), mx.np.array(b, dtype="float64"),
+                                          method=method, **options) * mx.np.array(g, dtype="float64")).sum()
+        loss.backward()
+        np.testing.assert_allclose(xm.grad.asnumpy(), expected, rtol=1e-10, atol=1e-10, err_msg=method)
+
+
+@pytest.mark.parametrize("name", [n for n in ND_CASES if not ND_CASES[n][3]])
+def test_gradients_through_padding_modes_agree_across_methods(mx, name):
+    x, w, b, options, _ = _nd_case(name, seed=6)
+    g = np.random.default_rng(7).standard_normal(_nd_oracle(x, w, b, options, False).shape)
+
+    def grads(method):
+        arrays = [mx.np.array(a, dtype="float64") for a in (x, w, b)]
+        for a in arrays:
+            a.attach_grad()
+        with mx.autograd.record():
+            loss = (xpconv.conv(*arrays, method=method, **options) * mx.np.array(g, dtype="float64")).sum()
+        loss.backward()
+        return [a.grad.asnumpy() for a in arrays]
+
+    expected = grads("portable")
+    for method in ("auto", "native"):
+        for label, got, want in zip(("x", "weight", "bias"), grads(method), expected):
+            np.testing.assert_allclose(got, want, rtol=1e-10, atol=1e-10, err_msg=f"{method} {label}")
+
+
+@pytest.mark.parametrize("name", [n for n, (x, w, _, _) in ND_CASES.items() if len(x) == len(w)])
+def test_an_empty_batch_in_every_rank_mode_and_transposed(mx, name):
+    x, w, b, options, transposed = _nd_case(name)
+    expected = _nd_oracle(x, w, b, options, transposed)[:0]
+    function = xpconv.conv_transpose if transposed else xpconv.conv
+    for method in METHODS:
+        empty = mx.np.array(np.ones((0, *x.shape[1:]), np.float32))
+        y = function(empty, mx.np.array(w, dtype="float32"), method=method, **options)
+        assert y.shape == expected.shape, method
+    mx.nd.waitall()
 
 
 # -- the chapter, as the book writes it for MXNet ------------------------------------------------
