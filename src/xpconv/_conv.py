@@ -2,11 +2,10 @@
 
 from __future__ import annotations
 
+import dataclasses
 import functools
 from collections.abc import Callable
 from typing import TYPE_CHECKING, Any, Literal
-
-import dataclasses
 
 from . import _portable
 from ._cache import LRUCache
