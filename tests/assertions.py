@@ -29,7 +29,8 @@ def assert_close(
     defaults to ``|expected|``. Returns the largest deviation.
     """
     assert_array(fw, result, dtype=dtype, shape=expected.shape, device=device)
-    actual = fw.to_numpy(result).astype(np.float64)
+    actual = fw.to_numpy(result)
+    actual = actual.astype(np.complex128 if np.iscomplexobj(actual) else np.float64)
     mag = np.abs(expected) if magnitude is None else magnitude
     allowed = allowed_error(dtype, reduction_length, mag)
     deviation = np.abs(actual - expected)

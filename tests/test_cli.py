@@ -53,12 +53,15 @@ def test_compare_fails_on_a_wrong_kernel(small_suite, capsys, monkeypatch):
     """A kernel that is off by one part in 10^4 must be caught (the check can fail)."""
     from xpconv.cli import compare as module
 
-    for name in ("conv", "conv_transpose"):
-        def off(*args, real=getattr(module, name), **kwargs):
+    def wrong(real):
+        def off(*args, **kwargs):
             y = real(*args, **kwargs)
             return y * 1.0001 if kwargs.get("method") == "portable" else y
 
-        monkeypatch.setattr(module, name, off)
+        return off
+
+    for name in ("conv", "conv_transpose"):
+        monkeypatch.setattr(module, name, wrong(getattr(module, name)))
     assert main(["compare", "--json"]) == 1
     records = json.loads(capsys.readouterr().out)["records"]
     assert not any(r["ok"] for r in records if r["method"] == "portable" and r["dtype"] == "float64")

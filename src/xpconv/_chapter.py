@@ -83,7 +83,7 @@ def corr2d_multi_in_out(X: Any, K: Any) -> Any:
     -------
     array, shape (C_out, H - kH + 1, W - kW + 1)
     """
-    backend, xp, X, K = _as_arrays(X, K)
+    backend, _, X, K = _as_arrays(X, K)
     _ndim("X", X, 3, "(C_in, H, W)")
     _ndim("K", K, 4, "(C_out, C_in, kH, kW)")
     return _convolve(backend, X, K)
@@ -103,7 +103,7 @@ def corr2d_multi_in_out_1x1(X: Any, K: Any) -> Any:
         ``K.reshape(C_out, C_in) @ X.reshape(C_in, H·W)``, reshaped; it runs the portable
         kernel, whose 1×1 case is exactly that matrix product.
     """
-    backend, xp, X, K = _as_arrays(X, K)
+    backend, _, X, K = _as_arrays(X, K)
     _ndim("X", X, 3, "(C_in, H, W)")
     _ndim("K", K, 4, "(C_out, C_in, 1, 1)")
     if tuple(K.shape[2:]) != (1, 1):

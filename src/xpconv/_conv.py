@@ -2,10 +2,9 @@
 
 from __future__ import annotations
 
+import dataclasses
 from collections.abc import Callable
 from typing import TYPE_CHECKING, Any, Literal
-
-import dataclasses
 
 from ._cache import LRUCache
 from ._dtypes import describe, dtype_name, native_byte_order, resolve_out_dtype, result_dtype

@@ -11,7 +11,6 @@ import itertools
 
 import numpy as np
 
-
 _MODES = {"zeros": "constant", "reflect": "reflect", "replicate": "edge", "circular": "wrap"}
 
 

@@ -401,7 +401,7 @@ def _per_axis(value: int | tuple[int, ...], rank: int, name: str) -> tuple[int, 
         return (value,) * rank
     if len(value) != rank:
         raise ValueError(
-            f"{name} must be an int or {rank} ints (one per spatial axis) for a {rank}-D convolution. "
+            f"{name} must be an int or {rank} int{'s' if rank > 1 else ''} (one per spatial axis) for a {rank}-D convolution. "
             f"Received: {name}={value!r}"
         )
     return value
@@ -453,7 +453,6 @@ def _make_plan(options, input_shape, weight_shape, bias_shape, input_name, weigh
                 f"({len(weight_shape)}-D)"
             )
     x_text, w_text = _shape_texts(rank, channels_last, transposed)
-    shown_layout = layout if layout in _EXPLICIT else LAYOUTS[rank][channels_last]
     if len(input_shape) not in (rank + 1, rank + 2):
         raise ValueError(
             f"{input_name} must be a {rank + 1}-D or {rank + 2}-D array of shape {x_text} for "

@@ -84,6 +84,34 @@ class TensorflowBackend(Backend):
         return _conv2d(tf, x, weight, bias, plan)
 
 
+    def native_transposed(self, x: Any, weight: Any, bias: Any, plan: ConvPlan) -> Any:
+        """``Conv2DBackpropInput`` (TF's own transposed convolution; 1-D over a unit axis) where it
+        applies: no groups, no dilation, output padding below the stride. Otherwise the forward
+        convolution it equals (zeros inserted into the input, see :mod:`xpconv._transpose`)."""
+        if plan.rank == 3 or plan.groups > 1 or any(d > 1 for d in plan.dilation) or any(
+                op >= s for op, s in zip(plan.output_padding, plan.stride)):
+            return super().native_transposed(x, weight, bias, plan)
+        tf = self.framework
+        raw = tf.raw_ops
+        x, weight = tf.convert_to_tensor(x), tf.convert_to_tensor(weight)
+        axis = 1 if plan.channels_last else 2
+        if plan.rank == 1:
+            x, weight, lifted = raw.ExpandDims(input=x, axis=axis), raw.ExpandDims(input=weight, axis=2), plan.with_unit_axis()
+        else:
+            lifted = plan
+        perm = _constants(tf)
+        x = _channels_last(tf, x, lifted)
+        batch = plan.batch if isinstance(plan.batch, int) else raw.Shape(input=x)[0]
+        sizes = raw.Pack(values=[batch, *lifted.out_size, plan.out_channels]) if not isinstance(batch, int) else \
+            perm((batch, *lifted.out_size, plan.out_channels))
+        y = raw.Conv2DBackpropInput(
+            input_sizes=sizes, filter=raw.Transpose(x=weight, perm=perm((2, 3, 1, 0))), out_backprop=x,
+            strides=[1, *lifted.stride, 1], padding="EXPLICIT",
+            explicit_paddings=[0, 0, *(p for pair in lifted.padding for p in pair), 0, 0], data_format="NHWC")
+        y = _caller_layout(tf, _add_bias(tf, y, bias, False), lifted)
+        return raw.Squeeze(input=y, axis=[axis]) if plan.rank == 1 else y
+
+
 def _channels_last(tf: Any, x: Any, plan: ConvPlan) -> Any:
     perm = _constants(tf)
     return x if plan.channels_last else tf.raw_ops.Transpose(x=x, perm=perm((0, *range(2, plan.rank + 2), 1)))

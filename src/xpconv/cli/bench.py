@@ -1,6 +1,6 @@
 """``xpconv bench``: xpconv against each framework's own convolution, side by side in one process.
 
-For every installed framework and workload it times ``xpconv.conv2d`` with ``method="auto"``
+For every installed framework and workload it times ``xpconv.conv`` (or ``conv_transpose``) with ``method="auto"``
 and ``"portable"``, the framework's own convolution called directly, and ``keras.ops.conv``'s
 implementation for that framework when Keras is installed; it also measures the machine's
 float32 matrix-multiply peak in the same run. JAX runs under ``jax.jit`` with
@@ -27,7 +27,7 @@ from typing import Any
 
 import numpy as np
 
-from .._conv import conv2d
+from .._conv import conv, conv_transpose
 from .bench_report import Result, annotate, payload, plot, report
 from .frameworks import FRAMEWORKS, Loaded, load
 from .progress import Progress
@@ -35,7 +35,8 @@ from .workloads import Workload, select
 
 PAUSE_S = 1.0
 #: The layout each framework is timed in: its own preferred one, for xpconv and the direct call alike.
-LAYOUT = {"numpy": "NCHW", "torch": "NCHW", "jax": "NHWC", "tensorflow": "NHWC", "array_api_strict": "NCHW"}
+LAYOUT = {"numpy": "channels_first", "torch": "channels_first", "jax": "channels_last", "tensorflow": "channels_last",
+          "array_api_strict": "channels_first"}
 
 
 # -- timing ------------------------------------------------------------------------------
@@ -100,47 +101,48 @@ def _keras_conv(name: str) -> Callable | None:
 def candidates(fw: Loaded, wl: Workload, layout: str) -> dict[str, Callable[[], Any]]:
     rng = np.random.default_rng(0)
     x_np = rng.standard_normal(wl.x, dtype=np.float32)
-    if layout == "NHWC":
-        x_np = np.ascontiguousarray(np.moveaxis(x_np, -3, -1))
+    if layout == "channels_last":
+        x_np = np.ascontiguousarray(np.moveaxis(x_np, -(wl.rank + 1), -1))
     w_np = rng.standard_normal(wl.w, dtype=np.float32)
     x, w = fw.asarray(x_np), fw.asarray(w_np)
     options = {"stride": wl.stride, "padding": wl.padding, "groups": wl.groups, "dilation": wl.dilation,
                "data_format": layout}
+    function = conv_transpose if wl.transpose else conv
     out: dict[str, Callable[[], Any]] = {}
     name = fw.name
     if name == "jax":
         jax = sys.modules["jax"]
-        auto = jax.jit(lambda x, w: conv2d(x, w, **options))
-        portable = jax.jit(lambda x, w: conv2d(x, w, method="portable", **options))
+        auto = jax.jit(lambda x, w: function(x, w, **options))
+        portable = jax.jit(lambda x, w: function(x, w, method="portable", **options))
         out["xpconv auto"] = lambda: auto(x, w)
         out["xpconv portable"] = lambda: portable(x, w)
     else:
-        out["xpconv auto"] = lambda: conv2d(x, w, **options)
-        out["xpconv portable"] = lambda: conv2d(x, w, method="portable", **options)
+        out["xpconv auto"] = lambda: function(x, w, **options)
+        out["xpconv portable"] = lambda: function(x, w, method="portable", **options)
     if name == "tensorflow" and wl.dilation > 1:
         tf = sys.modules["tensorflow"]
 
         def taped() -> Any:  # a gradient may be recorded: the native forward with a custom gradient
             with tf.GradientTape() as tape:
                 tape.watch(x)
-                return conv2d(x, w, **options)
+                return function(x, w, **options)
 
         out["xpconv auto, taped"] = taped
     native = _native(fw, wl, layout, x, w_np)
     if native is not None:
         out[f"{name} native"] = native
     keras_conv = _keras_conv(name)
-    if keras_conv is not None and len(wl.x) == 4:
-        hwio = fw.asarray(np.ascontiguousarray(w_np.transpose(2, 3, 1, 0)))
-        fmt = "channels_first" if layout == "NCHW" else "channels_last"
+    if keras_conv is not None and wl.batched and not wl.transpose:
+        spatial_first = (*range(2, wl.rank + 2), 1, 0)  # (*kernel, C_in/groups, C_out)
+        hwio = fw.asarray(np.ascontiguousarray(w_np.transpose(spatial_first)))
         padding = "same" if wl.padding else "valid"
 
         def keras_call() -> Any:
-            return keras_conv(x, hwio, strides=wl.stride, padding=padding, data_format=fmt, dilation_rate=wl.dilation)
+            return keras_conv(x, hwio, strides=wl.stride, padding=padding, data_format=layout, dilation_rate=wl.dilation)
 
         if name == "jax":
             jitted = sys.modules["jax"].jit(lambda x, k: keras_conv(
-                x, k, strides=wl.stride, padding=padding, data_format=fmt, dilation_rate=wl.dilation))
+                x, k, strides=wl.stride, padding=padding, data_format=layout, dilation_rate=wl.dilation))
             out["keras.ops.conv"] = lambda: jitted(x, hwio)
         else:
             out["keras.ops.conv"] = keras_call
@@ -149,30 +151,61 @@ def candidates(fw: Loaded, wl: Workload, layout: str) -> dict[str, Callable[[], 
 
 def _native(fw: Loaded, wl: Workload, layout: str, x: Any, w_np: np.ndarray) -> Callable[[], Any] | None:
     """The framework's own convolution, called directly, on weights in its own layout."""
-    p, s, g, d = wl.padding, wl.stride, wl.groups, wl.dilation
+    p, s, g, d, rank = wl.padding, wl.stride, wl.groups, wl.dilation, wl.rank
     if fw.name == "torch":
         functional = sys.modules["torch"].nn.functional
         w = fw.asarray(w_np)
-        return lambda: functional.conv2d(x, w, None, s, p, d, g)
+        if wl.transpose:
+            transposed = getattr(functional, f"conv_transpose{rank}d")
+            return lambda: transposed(x, w, None, s, p, 0, g, d)
+        forward = getattr(functional, f"conv{rank}d")
+        return lambda: forward(x, w, None, s, p, d, g)
+    spatial = "DHW"[3 - rank:]
+    batched = x if wl.batched else x[None]
     if fw.name == "jax":
         jax = sys.modules["jax"]
-        w = fw.asarray(w_np)
-        dims = (layout, "OIHW", layout)
-        x4 = x if len(wl.x) == 4 else x[None]
-        fn = jax.jit(lambda x, w: jax.lax.conv_general_dilated(
-            x, w, (s, s), [(p, p), (p, p)], rhs_dilation=(d, d), dimension_numbers=dims, feature_group_count=g))
-        return lambda: fn(x4, w)
-    if fw.name == "tensorflow":
+        lhs = f"N{spatial}C" if layout == "channels_last" else f"NC{spatial}"
+        if wl.transpose:  # the input dilated by the stride, the kernel flipped with its channel axes swapped
+            k = wl.w[2:]
+            w_np = np.flip(w_np.reshape(g, wl.w[0] // g, wl.w[1], *k).swapaxes(1, 2).reshape(
+                wl.w[1] * g, wl.w[0] // g, *k), axis=tuple(range(2, rank + 2)))
+            pads = [(d * (n - 1) - p,) * 2 for n in k]
+            fn = jax.jit(lambda x, w: jax.lax.conv_general_dilated(
+                x, w, (1,) * rank, pads, lhs_dilation=(s,) * rank, rhs_dilation=(d,) * rank,
+                dimension_numbers=(lhs, f"OI{spatial}", lhs), feature_group_count=g))
+        else:
+            fn = jax.jit(lambda x, w: jax.lax.conv_general_dilated(
+                x, w, (s,) * rank, [(p, p)] * rank, rhs_dilation=(d,) * rank,
+                dimension_numbers=(lhs, f"OI{spatial}", lhs), feature_group_count=g))
+        w = fw.asarray(np.ascontiguousarray(w_np))
+        return lambda: fn(batched, w)
+    if fw.name == "tensorflow" and g == 1:
         tf = sys.modules["tensorflow"]
-        hwio = tf.constant(np.ascontiguousarray(w_np.transpose(2, 3, 1, 0)))
-        x4 = x if len(wl.x) == 4 else x[None]
-        return lambda: tf.nn.conv2d(x4, hwio, s, [[0, 0], [p, p], [p, p], [0, 0]], dilations=d)
-    if fw.name == "mxnet" and layout == "NCHW":  # MXNet's CPU convolution is channels-first only
-        mx = sys.modules["mxnet"]
+        filters = tf.constant(np.ascontiguousarray(w_np.transpose(*range(2, rank + 2), 1, 0)))
+        if wl.transpose:  # tf.nn.conv_transpose's padding is VALID/SAME: VALID, then crop
+            if d != 1:
+                return None
+            full = [(n - 1) * s + k for n, k in zip(wl.x[-rank:], wl.w[2:])]
+            shape = [wl.x[0], *full, wl.w[1]]
+            crop = (slice(None), *(slice(p, n - p) for n in full), slice(None))
+            return lambda: tf.nn.conv_transpose(batched, filters, shape, s, "VALID")[crop]
+        pads = [[0, 0], *([[p, p]] * rank), [0, 0]]
+        if rank == 3:  # Conv3D takes no explicit padding
+            return lambda: tf.nn.conv3d(tf.pad(batched, pads), filters, [1, s, s, s, 1], "VALID",
+                                        dilations=[1, d, d, d, 1])
+        if rank == 1:  # conv1d takes no explicit padding either
+            return lambda: tf.nn.conv1d(tf.pad(batched, pads), filters, s, "VALID", dilations=d)
+        return lambda: tf.nn.conv2d(batched, filters, s, pads, dilations=d)
+    if fw.name == "mxnet" and layout == "channels_first":  # MXNet's CPU convolution is channels-first only
+        npx = sys.modules["mxnet"].npx
         w = fw.asarray(w_np)
-        x4 = x if len(wl.x) == 4 else mx.np.expand_dims(x, 0)
-        return lambda: mx.npx.convolution(x4, w, kernel=w_np.shape[2:], stride=(s, s), dilate=(d, d), pad=(p, p),
-                                          num_filter=w_np.shape[0], num_group=g, no_bias=True)
+        common = {"kernel": tuple(wl.w[2:]), "stride": (s,) * rank, "dilate": (d,) * rank, "pad": (p,) * rank,
+                  "num_group": g, "no_bias": True}
+        if wl.transpose:  # no 3-D deconvolution on the CPU, and a dilated one is wrong: then none
+            if rank == 3 or d != 1:
+                return None
+            return lambda: npx.deconvolution(batched, w, num_filter=wl.w[1] * g, **common)
+        return lambda: npx.convolution(batched, w, num_filter=wl.w[0], **common)
     return None
 
 
@@ -183,7 +216,8 @@ def temporary_memory(fw: Loaded, wl: Workload, method: str) -> dict[str, float]:
     w = rng.standard_normal(wl.w, dtype=np.float32)
     gc.collect()
     tracemalloc.start()
-    y = conv2d(x, w, stride=wl.stride, padding=wl.padding, groups=wl.groups, dilation=wl.dilation, method=method)
+    function = conv_transpose if wl.transpose else conv
+    y = function(x, w, stride=wl.stride, padding=wl.padding, groups=wl.groups, dilation=wl.dilation, method=method)
     _, peak = tracemalloc.get_traced_memory()
     tracemalloc.stop()
     mib = 1024 * 1024

@@ -8,12 +8,15 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from ..cost import conv2d_cost
+from ..cost import conv_cost
 
 
 @dataclass(frozen=True)
 class Workload:
-    """One timed problem: shapes of x (NCHW, or CHW unbatched) and weight, and the options."""
+    """One timed problem: shapes of x (channels first, batched or not) and weight, and the options.
+
+    The rank (1, 2 or 3 spatial axes) comes from the weight; ``transpose`` times
+    ``conv_transpose`` with a ``(C_in, C_out/groups, *kernel)`` weight."""
 
     name: str
     x: tuple[int, ...]
@@ -22,17 +25,26 @@ class Workload:
     padding: int = 0
     groups: int = 1
     dilation: int = 1
+    transpose: bool = False
+
+    @property
+    def rank(self) -> int:
+        return len(self.w) - 2
+
+    @property
+    def batched(self) -> bool:
+        return len(self.x) == self.rank + 2
 
     @property
     def flops(self) -> int:
-        return conv2d_cost(self.x, self.w, stride=self.stride, padding=self.padding, groups=self.groups,
-                           dilation=self.dilation).flops
+        return conv_cost(self.x, self.w, stride=self.stride, padding=self.padding, groups=self.groups,
+                         dilation=self.dilation, transpose=self.transpose).flops
 
     def describe(self) -> str:
         """One line: shapes, options and work, e.g. ``x 8x64x56x56, w 64x64x3x3, padding 1; 1.85 GFLOP``."""
         options = [f"{k} {v}" for k, v, default in
                    (("stride", self.stride, 1), ("padding", self.padding, 0), ("groups", self.groups, 1),
-                    ("dilation", self.dilation, 1)) if v != default]
+                    ("dilation", self.dilation, 1), ("transposed", self.transpose, False)) if v != default]
         shapes = f"x {'x'.join(map(str, self.x))}, w {'x'.join(map(str, self.w))}"
         return ", ".join([shapes, *options]) + f"; {_flops(self.flops)}"
 
@@ -55,6 +67,9 @@ WORKLOADS = (
     Workload("dilated 3x3 d2", (8, 64, 56, 56), (64, 64, 3, 3), padding=2, dilation=2),
     Workload("dilated 3x3 d6", (8, 64, 56, 56), (64, 64, 3, 3), padding=6, dilation=6),
     Workload("dilated 3x3 d12", (8, 64, 56, 56), (64, 64, 3, 3), padding=12, dilation=12),
+    Workload("audio 1-D k3", (8, 128, 4000), (128, 128, 3), padding=1),
+    Workload("video 3-D 3x3x3", (2, 64, 16, 28, 28), (64, 64, 3, 3, 3), padding=1),
+    Workload("decoder 4x4/2 transposed", (8, 64, 28, 28), (64, 32, 4, 4), stride=2, padding=1, transpose=True),
 )
 QUICK = (
     Workload("chapter 2x3x3", (2, 3, 3), (3, 2, 2, 2)),
@@ -67,6 +82,9 @@ QUICK = (
     Workload("dilated 3x3 d2", (2, 16, 28, 28), (16, 16, 3, 3), padding=2, dilation=2),
     Workload("dilated 3x3 d6", (2, 16, 28, 28), (16, 16, 3, 3), padding=6, dilation=6),
     Workload("dilated 3x3 d12", (2, 16, 28, 28), (16, 16, 3, 3), padding=12, dilation=12),
+    Workload("audio 1-D k3", (2, 32, 1000), (32, 32, 3), padding=1),
+    Workload("video 3-D 3x3x3", (1, 8, 8, 14, 14), (8, 8, 3, 3, 3), padding=1),
+    Workload("decoder 4x4/2 transposed", (2, 16, 14, 14), (16, 8, 4, 4), stride=2, padding=1, transpose=True),
 )
 #: The names ``--workload`` accepts, exactly as written (the same at both sizes).
 NAMES = tuple(wl.name for wl in WORKLOADS)
