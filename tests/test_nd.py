@@ -237,6 +237,16 @@ def _input_gradient(name, x, w, g, options):
 
         return np.asarray(jax.grad(lambda a: jnp.sum(xpconv.conv(a, jnp.asarray(w), method="native", **options)
                                                      * jnp.asarray(g)))(jnp.asarray(x)))
+    if name == "mxnet":
+        import mxnet as mx
+
+        xm = mx.np.array(x, dtype=x.dtype)
+        xm.attach_grad()
+        with mx.autograd.record():
+            loss = (xpconv.conv(xm, mx.np.array(w, dtype=w.dtype), method="native", **options)
+                    * mx.np.array(g, dtype=g.dtype)).sum()
+        loss.backward()
+        return xm.grad.asnumpy()
     import tensorflow as tf
 
     xt = tf.constant(x)
