@@ -36,7 +36,7 @@ from .workloads import Workload, select
 PAUSE_S = 1.0
 #: The layout each framework is timed in: its own preferred one, for xpconv and the direct call alike.
 LAYOUT = {"numpy": "channels_first", "torch": "channels_first", "jax": "channels_last", "tensorflow": "channels_last",
-          "array_api_strict": "channels_first"}
+          "mxnet": "channels_first", "array_api_strict": "channels_first"}
 
 
 # -- timing ------------------------------------------------------------------------------
