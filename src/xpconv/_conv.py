@@ -197,11 +197,14 @@ def _call(x: Any, weight: Any, bias: Any, options: tuple, method: str, out_dtype
     return kernel(*arrays, plan)
 
 
+_GENERIC = {"channels_first": False, "channels_last": True}
+
+
 def _layout(data_format: Any, rank: int) -> Any:
     """A rank-specific function's ``channels_first``/``channels_last`` as its explicit spelling
     (which pins the weight's rank); anything else is checked by the options."""
-    if isinstance(data_format, str) and data_format.lower() in ("channels_first", "channels_last"):
-        return LAYOUTS[rank][data_format.lower() == "channels_last"]
+    if isinstance(data_format, str) and data_format.lower() in _GENERIC:
+        return LAYOUTS[rank][_GENERIC[data_format.lower()]]
     return data_format
 
 
@@ -308,7 +311,9 @@ def conv2d(x: Any, weight: Any, bias: Any = None, *, stride: int | tuple[int, in
     >>> xpconv.conv2d(x, w).shape
     (4, 2, 2)
     """
-    options = (stride, padding, dilation, groups, _layout(data_format, 2), padding_mode, 0, False)
+    if data_format != "NCHW":  # the default needs no translation (the fast path)
+        data_format = _layout(data_format, 2)
+    options = (stride, padding, dilation, groups, data_format, padding_mode, 0, False)
     return _call(x, weight, bias, options, method, out_dtype)
 
 
