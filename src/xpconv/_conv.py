@@ -118,9 +118,13 @@ def kernel_for(
     """The function ``method`` runs for this backend, dtype and plan, on the caller's arrays.
 
     Kernels see batched arrays: for an unbatched input the batch axis is added and removed
-    here, once (:meth:`Backend.add_batch`), never inside a kernel.
+    here, once (:meth:`Backend.add_batch`), never inside a kernel. A backend that picks the
+    kernel for every method itself (:meth:`Backend.method_kernel`, Dask) is asked first.
     """
-    if method == "portable":
+    own = backend.method_kernel(xp, dtype, method, plan)
+    if own is not None:
+        kernel = own
+    elif method == "portable":
         kernel = functools.partial(_portable.conv, xp)
     elif method == "native":
         kernel = backend.native_kernel(plan)
