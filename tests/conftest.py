@@ -7,10 +7,15 @@ selected but not installed, stops the run with an error, never a skip.
 
 With ``XPCONV_REQUIRE_BACKENDS=numpy,torch,...`` the run fails unless every named backend
 passed tests and nothing at all was skipped (CI sets it).
+
+``dask`` is a backend outside the ``fw`` matrix (its arrays hold another library's chunks):
+it is selected only by name (``XPCONV_BACKENDS=dask``, the ``tests-dask`` session), runs the
+tests marked ``needs("dask")``, and counts for ``XPCONV_REQUIRE_BACKENDS`` like the others.
 """
 
 from __future__ import annotations
 
+import importlib
 import os
 from collections import Counter
 
@@ -19,20 +24,22 @@ import pytest
 from frameworks import FRAMEWORKS
 
 ALL = tuple(FRAMEWORKS)
+#: Backends selected by name only, outside the ``fw`` matrix: the modules their tests import.
+EXTRAS = {"dask": ("dask.array", "dask.distributed", "hypothesis")}
 
 
 def _names(variable: str, default: tuple[str, ...]) -> tuple[str, ...]:
     raw = os.environ.get(variable, "")
     names = tuple(n.strip() for n in raw.split(",") if n.strip()) or default
-    unknown = [n for n in names if n not in FRAMEWORKS]
+    unknown = [n for n in names if n not in FRAMEWORKS and n not in EXTRAS]
     if unknown:
-        raise pytest.UsageError(f"{variable} names unknown backends {unknown}; known: {list(ALL)}")
+        raise pytest.UsageError(f"{variable} names unknown backends {unknown}; known: {[*ALL, *EXTRAS]}")
     return names
 
 
 SELECTED = _names("XPCONV_BACKENDS", ALL)
 REQUIRED = _names("XPCONV_REQUIRE_BACKENDS", ()) if os.environ.get("XPCONV_REQUIRE_BACKENDS") else ()
-_OUTCOMES: dict[str, Counter] = {name: Counter() for name in ALL}
+_OUTCOMES: dict[str, Counter] = {name: Counter() for name in (*ALL, *EXTRAS)}
 _BACKEND_OF: dict[str, str] = {}
 
 
@@ -40,7 +47,11 @@ def pytest_configure(config: pytest.Config) -> None:
     config.addinivalue_line("markers", "needs(name): run only when backend `name` is selected (else deselected)")
     for name in SELECTED:
         try:
-            FRAMEWORKS[name].load()
+            if name in EXTRAS:
+                for module in EXTRAS[name]:
+                    importlib.import_module(module)
+            else:
+                FRAMEWORKS[name].load()
         except ImportError as error:
             raise pytest.UsageError(
                 f"backend {name!r} is selected (XPCONV_BACKENDS={os.environ.get('XPCONV_BACKENDS', '<all>')}) "
@@ -50,8 +61,8 @@ def pytest_configure(config: pytest.Config) -> None:
 
 def pytest_generate_tests(metafunc: pytest.Metafunc) -> None:
     for fixture, names in (
-        ("fw", SELECTED),
-        ("native_fw", tuple(n for n in SELECTED if FRAMEWORKS[n].has_native)),
+        ("fw", tuple(n for n in SELECTED if n in FRAMEWORKS)),
+        ("native_fw", tuple(n for n in SELECTED if n in FRAMEWORKS and FRAMEWORKS[n].has_native)),
     ):
         if fixture in metafunc.fixturenames:
             params = [FRAMEWORKS[n] for n in names] or [None]  # None: deselected below, not skipped
