@@ -28,10 +28,10 @@ def install(session: nox.Session, *files: str) -> None:
     session.install("--no-deps", ".")
 
 
-def pytest(session: nox.Session, backends: str) -> None:
+def pytest(session: nox.Session, backends: str, *paths: str) -> None:
     """Run the matrix on ``backends``; each must pass tests, and nothing may be skipped."""
     env = {"XPCONV_BACKENDS": backends, "XPCONV_REQUIRE_BACKENDS": backends}
-    session.run("python", "-m", "pytest", *(session.posargs or ["-q"]), env=env)
+    session.run("python", "-m", "pytest", *(session.posargs or ["-q", *paths]), env=env)
 
 
 def _backend_session(suffix: str, name: str, files: list[str]) -> None:
@@ -54,6 +54,14 @@ def tests_all(session: nox.Session) -> None:
     pytest(session, ",".join(name for name, _ in BACKENDS.values()))
 
 
+@nox.session(name="tests-dask")
+def tests_dask(session: nox.Session) -> None:
+    """The Dask backend's tests (marked ``needs("dask")``), on a 2-process LocalCluster among
+    others; fails unless they ran and passed with nothing skipped."""
+    install(session, "test.txt", "dask.txt")
+    pytest(session, "dask", "tests/test_dask.py")
+
+
 @nox.session
 def compare(session: nox.Session) -> None:
     """`xpconv compare` with every backend installed."""
@@ -64,7 +72,7 @@ def compare(session: nox.Session) -> None:
 @nox.session
 def bench(session: nox.Session) -> None:
     """`xpconv bench` with every backend and Keras; pass arguments after `--` (e.g. `-- --quick`)."""
-    install(session, *ALL_FILES, "bench.txt")
+    install(session, *ALL_FILES, "bench.txt", "dask.txt")
     session.run("xpconv", "bench", *session.posargs)
 
 
