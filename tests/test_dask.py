@@ -284,3 +284,18 @@ def test_cluster_spills_and_loses_nothing(da, client):
     assert type(result) is np.ndarray and result.shape == expected.shape == (1, 12, 2048, 2048)
     np.testing.assert_allclose(result, expected, rtol=1e-12, atol=1e-12)
     del y
+
+
+def test_bench_large_image_workload(capsys):
+    """``xpconv bench --workload "large image" --quick``: every run, with tasks and peak memory."""
+    from xpconv.cli import main
+
+    assert main(["bench", "--workload", "large image", "--quick", "--repeats", "1", "--markdown"]) == 0
+    table = capsys.readouterr().out
+    for run in ("in-memory NumPy xpconv", "Dask threaded", "Dask LocalCluster 2x1", "Dask threaded (xpconv)",
+                "dask-image ndfilters.correlate"):
+        row = next(line for line in table.splitlines() if f"| {run} |" in line)
+        cells = [c.strip() for c in row.strip("|").split("|")]
+        assert float(cells[2]) > 0 and float(cells[5]) > 0, row
+        if run != "in-memory NumPy xpconv":
+            assert int(cells[4]) > 0, row
