@@ -42,7 +42,7 @@ def client():
     with dask.config.set(settings_):
         cluster = LocalCluster(
             processes=True, n_workers=2, threads_per_worker=1, memory_limit="300MiB",
-            dashboard_address=None, env={"OMP_NUM_THREADS": "1", "OPENBLAS_NUM_THREADS": "1", "MKL_NUM_THREADS": "1"},
+            dashboard_address=":0", env={"OMP_NUM_THREADS": "1", "OPENBLAS_NUM_THREADS": "1", "MKL_NUM_THREADS": "1"},
         )
         with Client(cluster) as c:
             yield c

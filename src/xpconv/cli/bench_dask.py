@@ -113,7 +113,7 @@ def _cluster_row(wl: LargeImage, w_np: np.ndarray, chunks: tuple, case: str, rep
     from dask.distributed import Client, LocalCluster, wait
 
     one = {"OMP_NUM_THREADS": "1", "OPENBLAS_NUM_THREADS": "1", "MKL_NUM_THREADS": "1"}
-    with LocalCluster(processes=True, n_workers=2, threads_per_worker=1, dashboard_address=None, env=one) as cluster, \
+    with LocalCluster(processes=True, n_workers=2, threads_per_worker=1, dashboard_address=":0", env=one) as cluster, \
             Client(cluster) as client:
         import dask.array as da
 
