@@ -8,9 +8,9 @@ selected but not installed, stops the run with an error, never a skip.
 With ``XPCONV_REQUIRE_BACKENDS=numpy,torch,...`` the run fails unless every named backend
 passed tests and nothing at all was skipped (CI sets it).
 
-``dask`` is a backend outside the ``fw`` matrix (its arrays hold another library's chunks):
-it is selected only by name (``XPCONV_BACKENDS=dask``, the ``tests-dask`` session), runs the
-tests marked ``needs("dask")``, and counts for ``XPCONV_REQUIRE_BACKENDS`` like the others.
+``dask`` (Dask arrays of NumPy chunks) is selected only by name (``XPCONV_BACKENDS=dask``,
+the ``tests-dask`` session), never by default: it runs the ``fw`` matrix and the tests marked
+``needs("dask")``.
 """
 
 from __future__ import annotations
@@ -23,23 +23,25 @@ import pytest
 
 from frameworks import FRAMEWORKS
 
-ALL = tuple(FRAMEWORKS)
-#: Backends selected by name only, outside the ``fw`` matrix: the modules their tests import.
-EXTRAS = {"dask": ("dask.array", "dask.distributed", "hypothesis")}
+#: Selected only by name (``XPCONV_BACKENDS``), never by default: Dask is an extra.
+BY_NAME = ("dask",)
+ALL = tuple(n for n in FRAMEWORKS if n not in BY_NAME)
+#: The modules each by-name backend's tests import beyond its framework.
+EXTRAS = {"dask": ("dask.distributed", "hypothesis")}
 
 
 def _names(variable: str, default: tuple[str, ...]) -> tuple[str, ...]:
     raw = os.environ.get(variable, "")
     names = tuple(n.strip() for n in raw.split(",") if n.strip()) or default
-    unknown = [n for n in names if n not in FRAMEWORKS and n not in EXTRAS]
+    unknown = [n for n in names if n not in FRAMEWORKS]
     if unknown:
-        raise pytest.UsageError(f"{variable} names unknown backends {unknown}; known: {[*ALL, *EXTRAS]}")
+        raise pytest.UsageError(f"{variable} names unknown backends {unknown}; known: {list(FRAMEWORKS)}")
     return names
 
 
 SELECTED = _names("XPCONV_BACKENDS", ALL)
 REQUIRED = _names("XPCONV_REQUIRE_BACKENDS", ()) if os.environ.get("XPCONV_REQUIRE_BACKENDS") else ()
-_OUTCOMES: dict[str, Counter] = {name: Counter() for name in (*ALL, *EXTRAS)}
+_OUTCOMES: dict[str, Counter] = {name: Counter() for name in FRAMEWORKS}
 _BACKEND_OF: dict[str, str] = {}
 
 
@@ -47,11 +49,9 @@ def pytest_configure(config: pytest.Config) -> None:
     config.addinivalue_line("markers", "needs(name): run only when backend `name` is selected (else deselected)")
     for name in SELECTED:
         try:
-            if name in EXTRAS:
-                for module in EXTRAS[name]:
-                    importlib.import_module(module)
-            else:
-                FRAMEWORKS[name].load()
+            FRAMEWORKS[name].load()
+            for module in EXTRAS.get(name, ()):
+                importlib.import_module(module)
         except ImportError as error:
             raise pytest.UsageError(
                 f"backend {name!r} is selected (XPCONV_BACKENDS={os.environ.get('XPCONV_BACKENDS', '<all>')}) "
@@ -61,8 +61,8 @@ def pytest_configure(config: pytest.Config) -> None:
 
 def pytest_generate_tests(metafunc: pytest.Metafunc) -> None:
     for fixture, names in (
-        ("fw", tuple(n for n in SELECTED if n in FRAMEWORKS)),
-        ("native_fw", tuple(n for n in SELECTED if n in FRAMEWORKS and FRAMEWORKS[n].has_native)),
+        ("fw", SELECTED),
+        ("native_fw", tuple(n for n in SELECTED if FRAMEWORKS[n].has_native)),
     ):
         if fixture in metafunc.fixturenames:
             params = [FRAMEWORKS[n] for n in names] or [None]  # None: deselected below, not skipped

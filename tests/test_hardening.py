@@ -119,6 +119,7 @@ REFUSED = {
     "jax": ["bool", "float8_e4m3fn", "float8_e5m2", "int4"],
     "tensorflow": ["bool", "uint64", "string"],
     "array_api_strict": ["bool"],
+    "dask": ["bool", "float128"],
 }
 
 
@@ -128,6 +129,8 @@ def _array_of(fw, dtype_name, shape):
 
         dtype = np.dtype(np.longdouble) if dtype_name == "float128" else np.dtype(dtype_name)
         return np.ones(shape, dtype)
+    if fw.name == "dask":
+        return fw.asarray(np.ones(shape, np.dtype(np.longdouble) if dtype_name == "float128" else np.dtype(dtype_name)))
     if fw.name == "tensorflow" and dtype_name == "string":
         return fw.m.fill(shape, "a")
     if fw.name == "tensorflow":
@@ -216,7 +219,7 @@ def test_int8_with_out_dtype_int32_is_exact(fw):
 
 
 HALF = {"numpy": ["float16"], "torch": ["float16", "bfloat16"], "jax": ["float16", "bfloat16"],
-        "tensorflow": ["float16", "bfloat16"], "array_api_strict": []}
+        "tensorflow": ["float16", "bfloat16"], "array_api_strict": [], "dask": ["float16"]}
 
 
 def test_half_precision_with_out_dtype_float32_has_no_half_rounding(fw):

@@ -265,8 +265,9 @@ def conv(x: Any, weight: Any, bias: Any, plan: ConvPlan, *, method: str = "auto"
         inner = _chunk_backend(x)
         if not (inner.has_native and inner.native_supports(x.dtype)):
             raise ValueError(
-                f"method='native' needs a native convolution of the chunks' library. Received: x, a Dask "
-                f"array with chunks of backend {inner.name!r}, which has none for this dtype; use method='auto'"
+                "method='native' needs a backend with a native convolution. Received: arrays of backend "
+                f"'dask', which has none of its own: its blocks run on backend {inner.name!r}, which has none "
+                f"for dtype {x.dtype}; use method='auto'"
             )
     grouped = geo.groups > 1
     # 1. align: spatial boundaries to the stride, channel boundaries to the groups

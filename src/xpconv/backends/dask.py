@@ -26,6 +26,21 @@ def _chunk_backend(x: Any) -> Backend:
     return backend_for(x._meta)
 
 
+@functools.cache
+def _namespace() -> Any:
+    """array-api-compat's Dask namespace, plus ``float16`` (NumPy chunks compute it; the Array API
+    has no such name, so ``out_dtype="float16"`` could not be looked up)."""
+    import types
+
+    import array_api_compat.dask.array as base
+    import numpy
+
+    namespace = types.ModuleType("xpconv.backends.dask_namespace", base.__doc__)
+    namespace.__dict__.update({k: v for k, v in vars(base).items() if not k.startswith("__")})
+    namespace.float16 = numpy.float16
+    return namespace
+
+
 class DaskBackend(Backend):
     """``dask.array.Array`` inputs, whatever library their chunks hold."""
 
@@ -42,9 +57,7 @@ class DaskBackend(Backend):
         return isinstance(x, sys.modules["dask.array"].Array)
 
     def namespace(self, x: Any) -> Any:
-        import array_api_compat.dask.array
-
-        return array_api_compat.dask.array
+        return _namespace()
 
     def device(self, x: Any) -> Any:
         return None  # the chunks' devices are known only when they are computed
