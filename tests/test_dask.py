@@ -299,3 +299,18 @@ def test_bench_large_image_workload(capsys):
         assert float(cells[2]) > 0 and float(cells[5]) > 0, row
         if run != "in-memory NumPy xpconv":
             assert int(cells[4]) > 0, row
+
+
+@pytest.mark.parametrize("data_format", ["NCHW", "NHWC"])
+def test_blocks_whose_windows_read_only_padding(da, data_format):
+    """A 1x1 kernel with padding 2 on 1-pixel chunks: output blocks that see padding alone are
+    zeros plus the bias, made in the chunks' library without a call."""
+    xn, wn, bn = rng.standard_normal((1, 2, 5, 4)), rng.standard_normal((3, 2, 1, 1)), rng.standard_normal(3)
+    if data_format == "NHWC":
+        xn = np.ascontiguousarray(np.moveaxis(xn, 1, -1))
+    options = {"padding": ((2, 2), (3, 0)), "data_format": data_format}
+    chunks = (1, 1, 1, 1)
+    y = build(da, xn, chunks, wn, bn, **options)
+    check(da, y, xn, wn, bn, options, scheduler="sync")
+    y = build(da, xn, chunks, wn, bn, stride=3, **options)
+    check(da, y, xn, wn, bn, {**options, "stride": 3}, scheduler="sync")
