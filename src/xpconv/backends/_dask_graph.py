@@ -1,39 +1,42 @@
-"""The convolution of a Dask array as a graph of whole blocks: halo slices, one call per block,
-a tree sum over input-channel blocks.
+"""The convolution of a Dask array as a graph of whole blocks: halo bundles, one call per block,
+a tree sum over input-channel blocks. Written for any number ``d`` of spatial axes.
 
 How the output is chunked
 -------------------------
 * Batch: as the input.
-* Each spatial axis: the input's chunk boundaries are first moved down, where needed, to the
-  nearest boundary ``B`` with ``(B + pad_before) % stride == 0`` (a rechunk only when some
-  boundary is not already aligned). Output block ``i`` then holds exactly the outputs whose
-  window starts in input block ``i``: ``chunk_out = chunk_in / stride`` inside, the first and last
-  blocks take the padding into account, and a trailing input block in which no window starts
-  has no output block (its pixels are only read as halo).
+* Each spatial axis: output ``o`` belongs to the input block that holds pixel ``o·stride``.
+  Chunk boundaries that are not multiples of the stride are first moved down to one (a rechunk
+  of the input, only then), so that output block ``i`` is exactly ``chunk_i / stride`` outputs
+  (the last one: what is left, padding included); an input block that holds no ``o·stride`` has
+  no output block (its pixels are only read as halo). With stride 1 and "same" padding the
+  output has the input's chunks.
 * Channels: with ``groups == 1`` the output-channel blocks are the weight's ``axis 0`` chunks
-  (one block for a NumPy weight); the input-channel blocks are summed. With ``groups > 1`` the
+  (one block for a NumPy weight) and the input-channel blocks are summed. With ``groups > 1`` the
   input-channel boundaries are moved down to group boundaries (a rechunk only where needed) and
   each block of whole groups gives the block of their output channels.
+
+Each output block's task reads its own input block whole and, from each neighbouring block its
+windows reach (``pad_before`` back, ``extent - stride - pad_before`` ahead, further when chunks
+are smaller than that), one slice; a block's slices for all its neighbours are copied by one
+bundle task.
 
 Tasks (added to the input's graph)
 ----------------------------------
 With ``Bn`` batch blocks, ``S`` spatial output blocks, ``J`` input-channel blocks, ``O`` output-
-channel blocks (``O = J`` blocks of whole groups when ``groups > 1``, each paired with one input
-block only) and ``P`` pieces of neighbouring blocks the ``S`` output blocks read (at most
-``S·(2^d - 1)`` in ``d`` spatial axes when each chunk is at least the halo ``extent - stride``;
-every block past the edge it reaches counts otherwise):
+channel blocks (with ``groups > 1``: ``O = 1`` per input-channel block, no sum) and ``R`` spatial
+input blocks that some other block reads from (``R ≤`` the number of spatial input blocks):
 
-* halo slices: ``Bn·J·P``, shared by all output-channel blocks;
+* halo bundles: ``Bn·J·R``, shared by all output-channel blocks;
 * block convolutions: ``Bn·S·J·O`` (``Bn·S·J`` with groups);
 * the tree sum (``groups == 1``, ``J > 1``): ``Bn·S·O·r(J)`` with ``r(J)`` the number of nodes of a
-  tree of fan-in :data:`SPLIT_EVERY` over ``J`` leaves (``r(J) = ceil((J-1)/(SPLIT_EVERY-1))`` when
-  full), the last one adding the bias;
+  tree of fan-in :data:`SPLIT_EVERY` over ``J`` leaves (:func:`tree_size`: 1 for ``J ≤ 4``, 4 for
+  ``J = 9``), the root adding the bias;
 * plus the rechunks of the weight and bias to the channel blocks (at most ``J·O + O``) and of
   the input where it was not aligned.
 
-So at most ``2^d`` tasks per (input block × output-channel block) and the reduction: a
+So at most 2 tasks per (input block × output-channel block) plus the sum: a
 ``(4, 16, 512, 512)`` input in ``(1, 16, 256, 256)`` chunks with a ``(32, 16, 3, 3)`` weight and
-``padding=1`` adds 16 block convolutions and 20 halo slices.
+``padding=1`` adds 16 block convolutions, 16 halo bundles and the weight's one task.
 """
 
 from __future__ import annotations
