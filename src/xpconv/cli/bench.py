@@ -268,9 +268,9 @@ def run(args: Any, argv: list[str]) -> int:
         from . import bench_dask
 
         wl = LARGE_QUICK if args.quick else LARGE_FULL
-        text = bench_dask.report(bench_dask.measure(wl, args.repeats or (1 if args.quick else 3)), wl,
-                                 markdown=args.markdown)
-        print(text)
+        rows = bench_dask.measure(wl, args.repeats or (1 if args.quick else 3))
+        text = bench_dask.report(rows, wl, markdown=args.markdown or bool(args.markdown_file))
+        print(json.dumps(bench_dask.as_json(rows, wl), indent=2) if args.json else text)
         if args.markdown_file and set(args.workload) == {LARGE_IMAGE}:
             with open(args.markdown_file, "w", encoding="utf-8") as handle:
                 handle.write(f"# xpconv bench --workload {LARGE_IMAGE!r}\n\n{text}\n")

@@ -13,6 +13,7 @@ persisted input's half included) for the cluster.
 
 from __future__ import annotations
 
+import dataclasses
 import gc
 import time
 import tracemalloc
@@ -156,6 +157,11 @@ def _stop_sampler(dask_worker: Any) -> float:
     state = dask_worker.xpconv_memory
     state["stop"] = True
     return state["peak"] / 2**20
+
+
+def as_json(rows: list[Row], wl: LargeImage) -> dict[str, Any]:
+    """The rows and the workload, for ``--json``."""
+    return {"workload": wl.describe(), "rows": [dataclasses.asdict(r) for r in rows]}
 
 
 def report(rows: list[Row], wl: LargeImage, markdown: bool = True) -> str:
