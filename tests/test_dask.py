@@ -113,11 +113,11 @@ def test_reference_cases_equal_in_memory_and_oracle(da, case):
     plan = xpconv._conv.prepare({"x": xn, "weight": wn, "bias": bn}, tuple(
         options.get(k, d) for k, d in (("stride", 1), ("padding", 0), ("dilation", 1), ("groups", 1), ("data_format", "NCHW"))
     ), "auto")[3]
-    nchw = xn if plan.data_format == "NCHW" else np.moveaxis(xn, -1, -3)
+    nchw = xn if not plan.channels_last else np.moveaxis(xn, -1, -3)
     nchw = nchw if plan.batched else nchw[None]
     expected = conv2d_oracle(nchw, wn, bn, stride=plan.stride, padding=plan.padding, dilation=plan.dilation, groups=plan.groups)
     got = result if plan.batched else result[None]
-    got = got if plan.data_format == "NCHW" else np.moveaxis(got, -1, -3)
+    got = got if not plan.channels_last else np.moveaxis(got, -1, -3)
     np.testing.assert_allclose(got, expected, rtol=1e-10, atol=1e-10)
 
 
