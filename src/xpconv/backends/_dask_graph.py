@@ -9,7 +9,9 @@ How the output is chunked
   of the input, only then), so that output block ``i`` is exactly ``chunk_i / stride`` outputs
   (the last one: what is left, padding included); an input block that holds no ``o·stride`` has
   no output block (its pixels are only read as halo). With stride 1 and "same" padding the
-  output has the input's chunks.
+  output has the input's chunks. A transposed convolution: input block ``[a, b)`` gives the
+  outputs ``a·stride`` to ``b·stride`` (the last block: to the end), ``stride`` times the
+  input's chunks; no rechunk.
 * Channels: with ``groups == 1`` the output-channel blocks are the weight's ``axis 0`` chunks
   (one block for a NumPy weight) and the input-channel blocks are summed. With ``groups > 1`` the
   input-channel boundaries are moved down to group boundaries (a rechunk only where needed) and
@@ -19,6 +21,18 @@ Each output block's task reads its own input block whole and, from each neighbou
 windows reach (``pad_before`` back, ``extent - stride - pad_before`` ahead, further when chunks
 are smaller than that), one slice; a block's slices for all its neighbours are copied by one
 bundle task.
+
+Padding modes and transposed convolutions
+-----------------------------------------
+Zero padding is applied by each block's call (explicit ``(before, after)`` pairs, zero inside).
+``reflect``, ``replicate`` and ``circular`` read data from the edge blocks, or from the far end
+(circular): the input is padded lazily first (slices of the edge blocks, flipped or broadcast,
+concatenated at each end: a few small tasks per edge block), and the blocks then pad nothing;
+the output's chunks are those of zero padding. A transposed convolution is computed as its
+forward twin (:mod:`xpconv._transpose`: stride 1, the kernel flipped, the input with
+``stride - 1`` zeros between elements): each block's task spreads its own region with zeros
+before its call, so nothing spread is ever stored and there is still one task per output block;
+the weight is flipped once (a few tasks on the small weight).
 
 Tasks (added to the input's graph)
 ----------------------------------
@@ -54,10 +68,16 @@ if TYPE_CHECKING:
 SPLIT_EVERY = 4
 
 
-# -- the plan, read in one place (issue 11 renames its fields) -------------------------------
+# -- the plan, read in one place ------------------------------------------------------------
 @dataclass(frozen=True)
 class Axis:
-    """One spatial axis of the convolution: sizes, kernel, stride, dilation, padding."""
+    """One spatial axis of the forward convolution that the blocks compute.
+
+    The convolved line ``C`` is ``size`` long; element ``t`` of it is element ``(t + offset) / spread``
+    of the stored array (the input, or the input padded with a padding mode) where that divides,
+    else zero: ``spread`` is a transposed convolution's stride (its forward twin reads the input
+    with ``stride - 1`` zeros between elements, ``offset`` of them cropped at the start).
+    """
 
     size: int
     kernel: int
@@ -66,6 +86,8 @@ class Axis:
     before: int
     after: int
     out: int
+    spread: int = 1
+    offset: int = 0
 
     @property
     def extent(self) -> int:
@@ -88,12 +110,32 @@ class Geometry:
 
 
 def geometry(plan: ConvPlan) -> Geometry:
-    """The plan's fields as a :class:`Geometry` (the only place that reads the plan)."""
+    """The plan's fields as a :class:`Geometry` (the only place that reads the plan).
+
+    A transposed plan becomes its forward twin (:func:`xpconv._transpose.forward_twin`) read
+    through ``spread`` and ``offset``; a padding mode other than zeros becomes a convolution
+    without padding of the input padded lazily (:func:`conv`), ``size`` counting the padding."""
     rank = plan.rank
-    axes = tuple(
-        Axis(plan.in_size[i], plan.kernel[i], plan.stride[i], plan.dilation[i], *plan.padding[i], plan.out_size[i])
-        for i in range(rank)
-    )
+    if plan.transposed:
+        from .._transpose import forward_twin
+
+        twin, crops = forward_twin(plan)
+        axes = tuple(
+            Axis(twin.in_size[i], twin.kernel[i], 1, twin.dilation[i], *twin.padding[i], twin.out_size[i],
+                 plan.stride[i], crops[i][0])
+            for i in range(rank)
+        )
+    elif not plan.zero_padded:
+        axes = tuple(
+            Axis(plan.in_size[i] + sum(plan.padding[i]), plan.kernel[i], plan.stride[i], plan.dilation[i], 0, 0,
+                 plan.out_size[i])
+            for i in range(rank)
+        )
+    else:
+        axes = tuple(
+            Axis(plan.in_size[i], plan.kernel[i], plan.stride[i], plan.dilation[i], *plan.padding[i], plan.out_size[i])
+            for i in range(rank)
+        )
     first = 1 if plan.batched else 0
     if plan.channels_last:
         channel_axis, spatial = first + rank, tuple(range(first, first + rank))
@@ -105,14 +147,27 @@ def geometry(plan: ConvPlan) -> Geometry:
     )
 
 
+def output_starts(chunks: tuple[int, ...], plan: ConvPlan, i: int) -> list[int]:
+    """Where the output blocks of spatial axis ``i`` start (plus the end), from the input's chunks.
+
+    Forward: output ``o`` belongs to the input block that holds pixel ``o·stride`` (its window
+    starts there, less the padding before). Transposed: input block ``[a, b)`` gives the outputs
+    ``a·stride`` to ``b·stride`` (the last block: to the end), ``stride`` times its chunks."""
+    out, s = plan.out_size[i], plan.stride[i]
+    inner = list(itertools.accumulate(chunks))[:-1]
+    if plan.transposed:
+        return [0, *(min(b * s, out) for b in inner), out]
+    return [0, *(min(-(-b // s), out) for b in inner), out]
+
+
 def block_conv(x: Any, weight: Any, bias: Any, padding: tuple[tuple[int, int], ...], stride: tuple[int, ...],
                dilation: tuple[int, ...], groups: int, data_format: str, method: str) -> Any:
-    """xpconv on one block's library, with explicit per-axis ``(before, after)`` padding: the one
-    per-block call."""
+    """xpconv on one block's library, with explicit per-axis ``(before, after)`` zero padding: the
+    one per-block call."""
     from .._conv import conv
 
     return conv(x, weight, bias, stride=stride, padding=padding, dilation=dilation, groups=groups,
-                  data_format=data_format, method=method)
+                data_format=data_format, method=method)
 
 
 # -- chunk arithmetic ------------------------------------------------------------------------
@@ -132,33 +187,34 @@ class SpatialBlock:
     """One output block along one spatial axis."""
 
     out_size: int
-    before: int  # padding the block's call applies before its region
+    before: int  # zeros the block's call pads before its region (after spreading it)
     after: int
-    pieces: tuple[tuple[int, int, int], ...]  # (input block, start, stop) within that block, in order
+    pieces: tuple[tuple[int, int, int], ...]  # (stored block, start, stop) within that block, in order
 
 
-def spatial_blocks(chunks: tuple[int, ...], axis: Axis) -> list[SpatialBlock]:
-    """The output blocks of one aligned spatial axis: the outputs ``o`` with ``o·stride`` in input block
-    ``i`` form output block ``i`` (empty ones dropped); each reads its region (its windows, which
-    start ``pad_before`` earlier) from the blocks listed."""
+def spatial_blocks(starts_out: list[int], chunks: tuple[int, ...], axis: Axis) -> list[SpatialBlock]:
+    """The output blocks of one spatial axis (``starts_out``, from :func:`output_starts`; empty ones
+    dropped), each with the region its windows read: the stored elements (from the blocks of
+    ``chunks`` listed) and the zeros around them (padding, or beyond a spread input's ends)."""
     starts = [0, *itertools.accumulate(chunks)]
-    s, p0 = axis.stride, axis.before
-    out_starts = [0] + [min(-(-b // s), axis.out) for b in starts[1:-1]] + [axis.out]
+    s, e, sp, off = axis.stride, axis.extent, axis.spread, axis.offset
     blocks = []
-    for i in range(len(chunks)):
-        first, stop = out_starts[i], out_starts[i + 1]
+    for first, stop in itertools.pairwise(starts_out):
         if stop <= first:
             continue
-        lo = first * s - p0
-        hi = (stop - 1) * s - p0 + axis.extent
+        lo = first * s - axis.before  # the region on the convolved line: [lo, hi)
+        hi = (stop - 1) * s - axis.before + e
+        a, b = max(lo, 0), min(hi, axis.size)
+        i0, i1 = -(-(a + off) // sp), (b - 1 + off) // sp  # the stored elements in it: i0..i1
+        if a >= b or i0 > i1:  # windows that read zeros only (padding ≥ extent, tiny chunks, gaps of a spread input)
+            blocks.append(SpatialBlock(stop - first, 0, 0, ((0, 0, 0),)))
+            continue
         pieces = tuple(
-            (j, max(lo, starts[j]) - starts[j], min(hi, starts[j + 1]) - starts[j])
+            (j, max(i0, starts[j]) - starts[j], min(i1 + 1, starts[j + 1]) - starts[j])
             for j in range(len(chunks))
-            if max(lo, starts[j]) < min(hi, starts[j + 1])
+            if max(i0, starts[j]) < min(i1 + 1, starts[j + 1])
         )
-        if not pieces:  # windows that read padding only (padding ≥ extent, tiny chunks): an empty piece
-            pieces = ((i, 0, 0),)
-        blocks.append(SpatialBlock(stop - first, max(0, -lo), max(0, hi - axis.size), pieces))
+        blocks.append(SpatialBlock(stop - first, i0 * sp - off - lo, hi - 1 - (i1 * sp - off), pieces))
     return blocks
 
 
@@ -196,17 +252,30 @@ def _assemble(pieces: Any, axes: tuple[int, ...]) -> Any:
     return array_namespace(parts[0]).concat(parts, axis=axes[0])
 
 
+def _spread(xp: Any, region: Any, axis: int, step: int) -> Any:
+    """``region`` with ``step - 1`` zeros between its elements along ``axis`` (none after the last)."""
+    n = region.shape[axis]
+    stacked = xp.stack([region] + [xp.zeros_like(region)] * (step - 1), axis=axis + 1)
+    shape = list(region.shape)
+    shape[axis] = n * step
+    return xp.reshape(stacked, tuple(shape))[(slice(None),) * axis + (slice(0, (n - 1) * step + 1),)]
+
+
 def _run_block(pieces: Any, weight: Any, bias: Any, padding: tuple[tuple[int, int], ...],
                out_shape: tuple[int, ...], spec: tuple) -> Any:
-    """One output block: its region assembled from the pieces, convolved with explicit padding."""
-    spatial_axes, channel_axis, stride, dilation, groups, data_format, method = spec
+    """One output block: its region assembled from the pieces (spread with zeros for a transposed
+    convolution), convolved with explicit zero padding."""
+    spatial_axes, channel_axis, stride, dilation, groups, data_format, method, spreads = spec
     region = _assemble(pieces, spatial_axes)
-    if any(region.shape[a] == 0 for a in spatial_axes):  # windows of padding only: zeros (+ bias)
-        from array_api_compat import array_namespace
+    from array_api_compat import array_namespace
 
-        xp = array_namespace(region)
+    xp = array_namespace(region)
+    if any(region.shape[a] == 0 for a in spatial_axes):  # windows of zeros only: zeros (+ bias)
         out = xp.zeros(out_shape, dtype=region.dtype)
         return out if bias is None else out + _bias_shaped(bias, len(out_shape), channel_axis)
+    for a, step in zip(spatial_axes, spreads):
+        if step > 1:
+            region = _spread(xp, region, a, step)
     return block_conv(region, weight, bias, padding, stride, dilation, groups, data_format, method)
 
 
@@ -230,6 +299,19 @@ def _check_known(name: str, a: Any) -> None:
             f"{name} must have known chunk sizes. Received: {name} with chunks {a.chunks}; "
             f"call {name}.compute_chunk_sizes() first"
         )
+
+
+def _mode_padded(x: Any, plan: ConvPlan, geo: Geometry) -> Any:
+    """``x`` padded lazily as ``plan.padding_mode`` says (reflected, replicated or wrapped slices of
+    the edge blocks, or of the far ones, concatenated at each end): the blocks then pad nothing."""
+    from .._padding import pad
+    from .dask import _namespace
+
+    padded = pad(_namespace(), x, list(x.shape), plan.padding, geo.spatial_axes, plan.padding_mode)
+    others = {a: x.chunks[a] for a in range(x.ndim) if a not in geo.spatial_axes}
+    if any(padded.chunks[a] != c for a, c in others.items()):
+        padded = padded.rechunk(others)
+    return padded
 
 
 def conv(x: Any, weight: Any, bias: Any, plan: ConvPlan, *, method: str = "auto") -> Any:
@@ -284,7 +366,15 @@ def conv(x: Any, weight: Any, bias: Any, plan: ConvPlan, *, method: str = "auto"
     if tuple(chunks) != x.chunks:
         x = x.rechunk(tuple(chunks))
     in_chunks = x.chunks[geo.channel_axis]
-    # 2. the weight and bias in the channel blocks
+    starts_out = [output_starts(x.chunks[a], plan, i) for i, a in enumerate(geo.spatial_axes)]
+    if not plan.transposed and not plan.zero_padded:
+        x = _mode_padded(x, plan, geo)
+    # 2. the weight and bias in the channel blocks (a transposed weight as its forward twin's)
+    if plan.transposed:
+        from .._transpose import flipped_weight
+        from .dask import _namespace
+
+        weight = flipped_weight(_namespace(), weight, plan)
     if grouped:
         out_chunks = tuple(c // per_group_in * per_group_out for c in in_chunks)
         w_chunks = (out_chunks, (weight.shape[1],), *((k,) for k in weight.shape[2:]))
@@ -295,12 +385,12 @@ def conv(x: Any, weight: Any, bias: Any, plan: ConvPlan, *, method: str = "auto"
     if bias is not None:
         bias = bias.rechunk((out_chunks,))
     # 3. the blocks along each spatial axis
-    per_axis = [spatial_blocks(x.chunks[a], ax) for a, ax in zip(geo.spatial_axes, geo.axes)]
+    per_axis = [spatial_blocks(starts_out[i], x.chunks[a], ax) for i, (a, ax) in enumerate(zip(geo.spatial_axes, geo.axes))]
     token = tokenize(x.name, weight.name, None if bias is None else bias.name, plan, method)
     name, halo_name, part_name = f"xpconv-conv-{token}", f"xpconv-halo-{token}", f"xpconv-part-{token}"
     ndim = x.ndim
     spec = (geo.spatial_axes, geo.channel_axis, tuple(a.stride for a in geo.axes),
-            tuple(a.dilation for a in geo.axes), 1, geo.data_format, method)
+            tuple(a.dilation for a in geo.axes), 1, geo.data_format, method, tuple(a.spread for a in geo.axes))
     batch_blocks = range(len(x.chunks[0])) if geo.batch_axis is not None else [None]
     layer: dict = {}
 

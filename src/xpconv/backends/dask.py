@@ -2,7 +2,8 @@
 
 The convolution itself is a graph of one task per output block (``_dask_graph``); each task
 calls xpconv on the blocks' own library (NumPy chunks run xpconv's NumPy kernel), with the
-``method`` the caller asked for.
+``method`` the caller asked for. Every rank (1-D to 3-D), every padding mode and transposed
+convolutions.
 """
 
 from __future__ import annotations
