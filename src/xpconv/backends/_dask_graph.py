@@ -320,9 +320,10 @@ def conv(x: Any, weight: Any, bias: Any, plan: ConvPlan, *, method: str = "auto"
     Parameters
     ----------
     x : dask.array.Array
-        The input in the plan's layout, e.g. ``(N, C_in, H, W)``, any chunks.
+        The input in the plan's layout, e.g. ``(N, C_in, H, W)`` or ``(N, W, C_in)``, any chunks.
     weight : dask.array.Array
-        ``(C_out, C_in/groups, *kernel)``; small (rechunked to the channel blocks).
+        ``(C_out, C_in/groups, *kernel)``, for a transposed plan ``(C_in, C_out/groups, *kernel)``
+        (flipped here, lazily); small (rechunked to the channel blocks).
     bias : dask.array.Array or None
         ``(C_out,)``.
     plan : ConvPlan
