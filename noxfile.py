@@ -76,6 +76,14 @@ def tests_all(session: nox.Session) -> None:
     pytest(session, ",".join(name for name, _ in BACKENDS.values()))
 
 
+@nox.session(name="tests-dask")
+def tests_dask(session: nox.Session) -> None:
+    """The matrix on Dask arrays of NumPy chunks, and the Dask tests (a 2-process LocalCluster among
+    them); fails unless they ran and passed with nothing skipped."""
+    install(session, "test.txt", "dask.txt")
+    pytest(session, "dask")
+
+
 @nox.session
 def compare(session: nox.Session) -> None:
     """`xpconv compare` with every backend installed."""
@@ -86,7 +94,7 @@ def compare(session: nox.Session) -> None:
 @nox.session
 def bench(session: nox.Session) -> None:
     """`xpconv bench` with every backend and Keras; pass arguments after `--` (e.g. `-- --quick`)."""
-    install(session, *ALL_FILES, "bench.txt")
+    install(session, *ALL_FILES, "bench.txt", "dask.txt")
     session.run("xpconv", "bench", *session.posargs)
 
 

@@ -9,12 +9,17 @@ selected but not installed, stops the run with an error, never a skip.
 With ``XPCONV_REQUIRE_BACKENDS=numpy,torch,...`` the run fails unless every named backend
 passed tests and nothing at all was skipped (CI sets it).
 
+``dask`` (Dask arrays of NumPy chunks) is selected only by name (``XPCONV_BACKENDS=dask``,
+the ``tests-dask`` session), never by default: it runs the ``fw`` matrix and the tests marked
+``needs("dask")``; so is ``mxnet`` (the ``tests-mxnet`` session).
+
 A test that needs a dtype a framework lacks (a ``dtype`` parameter it does not have; ``complex``
 in the test's name for a framework without complex dtypes, MXNet) is deselected for it.
 """
 
 from __future__ import annotations
 
+import importlib
 import os
 from collections import Counter
 
@@ -23,7 +28,12 @@ import pytest
 
 from frameworks import FRAMEWORKS
 
-ALL = tuple(FRAMEWORKS)
+#: Selected only by name (``XPCONV_BACKENDS``), never by default: Dask is an extra; MXNet needs
+#: NumPy 1.23, which cannot share an environment with the other frameworks' pins.
+BY_NAME = ("mxnet", "dask")
+ALL = tuple(n for n in FRAMEWORKS if n not in BY_NAME)
+#: The modules each by-name backend's tests import beyond its framework.
+EXTRAS = {"dask": ("dask.distributed", "hypothesis")}
 
 
 def _names(variable: str, default: tuple[str, ...]) -> tuple[str, ...]:
@@ -31,13 +41,13 @@ def _names(variable: str, default: tuple[str, ...]) -> tuple[str, ...]:
     names = tuple(n.strip() for n in raw.split(",") if n.strip()) or default
     unknown = [n for n in names if n not in FRAMEWORKS]
     if unknown:
-        raise pytest.UsageError(f"{variable} names unknown backends {unknown}; known: {list(ALL)}")
+        raise pytest.UsageError(f"{variable} names unknown backends {unknown}; known: {list(FRAMEWORKS)}")
     return names
 
 
-SELECTED = _names("XPCONV_BACKENDS", tuple(n for n in ALL if FRAMEWORKS[n].default))
+SELECTED = _names("XPCONV_BACKENDS", ALL)
 REQUIRED = _names("XPCONV_REQUIRE_BACKENDS", ()) if os.environ.get("XPCONV_REQUIRE_BACKENDS") else ()
-_OUTCOMES: dict[str, Counter] = {name: Counter() for name in ALL}
+_OUTCOMES: dict[str, Counter] = {name: Counter() for name in FRAMEWORKS}
 _BACKEND_OF: dict[str, str] = {}
 
 
@@ -46,6 +56,8 @@ def pytest_configure(config: pytest.Config) -> None:
     for name in SELECTED:
         try:
             FRAMEWORKS[name].load()
+            for module in EXTRAS.get(name, ()):
+                importlib.import_module(module)
         except ImportError as error:
             raise pytest.UsageError(
                 f"backend {name!r} is selected (XPCONV_BACKENDS={os.environ.get('XPCONV_BACKENDS', '<all>')}) "

@@ -21,9 +21,6 @@ class Framework:
     #: The dtype names the library has at all (None: every dtype a test names); a test
     #: parametrized with a ``dtype`` the library lacks is deselected (tests/conftest.py).
     dtypes: frozenset[str] | None = None
-    #: Whether a run without XPCONV_BACKENDS selects it (MXNet must be named: it needs NumPy 1.23,
-    #: which cannot share an environment with the other frameworks' pins).
-    default = True
 
     def __init__(self) -> None:
         self.m: Any = None
@@ -199,7 +196,6 @@ class MxnetFramework(Framework):
     """``mx.np`` arrays (the book's current code); ``mx.nd`` has its own tests (test_mxnet.py)."""
 
     name = module = "mxnet"
-    default = False
     dtypes = frozenset({"int8", "int32", "int64", "uint8", "float16", "float32", "float64", "bool"})
 
     def dtype(self, name):
@@ -227,8 +223,40 @@ class MxnetFramework(Framework):
         )
 
 
+class DaskFramework(Framework):
+    """Dask arrays of NumPy chunks, two blocks along every axis (halos, channel sums and group
+    realignment in every test); computed with the synchronous scheduler."""
+
+    name = "dask"
+    module = "dask.array"
+    has_native = False  # "native" goes to the chunks' library: NumPy has none
+
+    def dtype(self, name):
+        return getattr(np, name)
+
+    def asarray(self, a, dtype=None):
+        a = np.asarray(a)
+        a = np.asarray(a, dtype=_dtype_of(a, dtype))
+        return self.m.from_array(a, chunks=tuple(max(1, (s + 1) // 2) for s in a.shape))
+
+    def to_numpy(self, t):
+        return np.asarray(t.compute(scheduler="sync"))
+
+    def is_array(self, t):
+        return isinstance(t, self.m.Array)
+
+    def version(self):
+        return importlib.import_module("dask").__version__
+
+    def reference_conv2d(self, x, w, b, *, stride, padding, dilation, groups):
+        xn, wn = self.to_numpy(x), self.to_numpy(w)
+        bn = None if b is None else self.to_numpy(b)
+        y = conv2d_oracle(xn, wn, bn, stride=stride, padding=padding, dilation=dilation, groups=groups)
+        return self.asarray(y.astype(xn.dtype))
+
+
 FRAMEWORKS: dict[str, Framework] = {
     f.name: f
     for f in (NumpyFramework(), TorchFramework(), JaxFramework(), TensorflowFramework(), MxnetFramework(),
-              StrictFramework())
+              StrictFramework(), DaskFramework())
 }

@@ -149,7 +149,7 @@ def test_a_block_of_only_padding_rows(fw, method):
 
 # -- dtypes ---------------------------------------------------------------------------
 HALF = {"numpy": ["float16"], "torch": ["float16", "bfloat16"], "jax": ["float16", "bfloat16"],
-        "tensorflow": ["float16", "bfloat16"], "mxnet": ["float16"], "array_api_strict": []}
+        "tensorflow": ["float16", "bfloat16"], "mxnet": ["float16"], "array_api_strict": [], "dask": ["float16"]}
 
 
 def test_half_precision(fw):

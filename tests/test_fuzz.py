@@ -34,6 +34,7 @@ DTYPES = {
     "tensorflow": ["int8", "uint8", "int32", "int64", "uint32", "float16", "bfloat16", "float32", "float64", "bool", "uint64"],
     "mxnet": ["int8", "uint8", "int32", "int64", "float16", "float32", "float64", "bool"],
     "array_api_strict": ["int8", "uint8", "int32", "int64", "uint64", "float32", "float64", "bool"],
+    "dask": ["int8", "uint8", "int32", "int64", "uint64", "float16", "float32", "float64", "bool", "complex64"],
 }
 ARGUMENTS = ["stride", "padding", "dilation", "groups", "data_format", "method", "out_dtype", "x dtype", "x shape",
              "weight shape"]

@@ -120,6 +120,7 @@ REFUSED = {
     "tensorflow": ["bool", "uint64", "string"],
     "mxnet": ["bool"],  # MXNet has no complex, uint16-64 or bfloat16 arrays to refuse
     "array_api_strict": ["bool"],
+    "dask": ["bool", "float128"],
 }
 
 
@@ -129,6 +130,8 @@ def _array_of(fw, dtype_name, shape):
 
         dtype = np.dtype(np.longdouble) if dtype_name == "float128" else np.dtype(dtype_name)
         return np.ones(shape, dtype)
+    if fw.name == "dask":
+        return fw.asarray(np.ones(shape, np.dtype(np.longdouble) if dtype_name == "float128" else np.dtype(dtype_name)))
     if fw.name == "tensorflow" and dtype_name == "string":
         return fw.m.fill(shape, "a")
     if fw.name == "tensorflow":
@@ -220,7 +223,7 @@ def test_int8_with_out_dtype_int32_is_exact(fw):
 
 
 HALF = {"numpy": ["float16"], "torch": ["float16", "bfloat16"], "jax": ["float16", "bfloat16"],
-        "tensorflow": ["float16", "bfloat16"], "mxnet": ["float16"], "array_api_strict": []}
+        "tensorflow": ["float16", "bfloat16"], "mxnet": ["float16"], "array_api_strict": [], "dask": ["float16"]}
 
 
 def test_half_precision_with_out_dtype_float32_has_no_half_rounding(fw):

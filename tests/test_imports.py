@@ -7,7 +7,7 @@ import sys
 
 import pytest
 
-FRAMEWORK_MODULES = ("torch", "jax", "tensorflow", "mxnet", "array_api_strict", "numpy", "keras")
+FRAMEWORK_MODULES = ("torch", "jax", "tensorflow", "mxnet", "array_api_strict", "numpy", "keras", "dask")
 
 
 def _loaded_after(code: str) -> set[str]:

@@ -116,9 +116,13 @@ def kernel_for(
     """The function ``method`` runs for this backend, dtype and plan, on the caller's arrays.
 
     Kernels see batched arrays: for an unbatched input the batch axis is added and removed
-    here, once (:meth:`Backend.add_batch`), never inside a kernel.
+    here, once (:meth:`Backend.add_batch`), never inside a kernel. A backend that picks the
+    kernel for every method itself (:meth:`Backend.method_kernel`, Dask) is asked first.
     """
-    if method == "portable":
+    own = backend.method_kernel(xp, dtype, method, plan)
+    if own is not None:
+        kernel = own
+    elif method == "portable":
         kernel = backend.portable_kernel(xp)
     elif method == "native":
         kernel = backend.native_kernel(plan)
@@ -195,11 +199,14 @@ def _call(x: Any, weight: Any, bias: Any, options: tuple, method: str, out_dtype
     return kernel(*arrays, plan)
 
 
+_GENERIC = {"channels_first": False, "channels_last": True}
+
+
 def _layout(data_format: Any, rank: int) -> Any:
     """A rank-specific function's ``channels_first``/``channels_last`` as its explicit spelling
     (which pins the weight's rank); anything else is checked by the options."""
-    if isinstance(data_format, str) and data_format.lower() in ("channels_first", "channels_last"):
-        return LAYOUTS[rank][data_format.lower() == "channels_last"]
+    if isinstance(data_format, str) and data_format.lower() in _GENERIC:
+        return LAYOUTS[rank][_GENERIC[data_format.lower()]]
     return data_format
 
 
@@ -306,7 +313,9 @@ def conv2d(x: Any, weight: Any, bias: Any = None, *, stride: int | tuple[int, in
     >>> xpconv.conv2d(x, w).shape
     (4, 2, 2)
     """
-    options = (stride, padding, dilation, groups, _layout(data_format, 2), padding_mode, 0, False)
+    if data_format != "NCHW":  # the default needs no translation (the fast path)
+        data_format = _layout(data_format, 2)
+    options = (stride, padding, dilation, groups, data_format, padding_mode, 0, False)
     return _call(x, weight, bias, options, method, out_dtype)
 
 

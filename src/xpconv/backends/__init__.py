@@ -19,6 +19,7 @@ from ._registry import (
     unregister_backend,
 )
 from .array_api_strict import ArrayApiStrictBackend
+from .dask import DaskBackend
 from .generic import GenericArrayApiBackend
 from .jax import JaxBackend
 from .mxnet import MxnetBackend
@@ -33,6 +34,7 @@ for _backend in (
     TensorflowBackend(),
     MxnetBackend(),
     ArrayApiStrictBackend(),
+    DaskBackend(),
     GenericArrayApiBackend(),
 ):
     register_backend(_backend)

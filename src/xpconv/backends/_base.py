@@ -161,6 +161,17 @@ class Backend:
 
             _check_devices(self, {n: a for n, a in (("x", x), ("weight", weight), ("bias", bias)) if a is not None})
 
+    def adopt(self, value: Any, like: Any) -> Any:
+        """``value``, an array of another library, as an array of this one for a call whose first
+        array is ``like``; ``None`` refuses (then mixing libraries is a ``TypeError``). Only
+        container libraries override it: a Dask input takes a weight of its chunks' library."""
+        return None
+
+    def method_kernel(self, xp: Any, dtype: Any, method: str, plan: ConvPlan) -> Callable[[Any, Any, Any, ConvPlan], Any] | None:
+        """The kernel for every ``method``, where this backend picks it itself (a container library
+        that hands ``method`` on to its blocks); ``None``: the usual choice (``auto_kernel`` etc.)."""
+        return None
+
     def native_forward(self, x: Any, weight: Any, bias: Any, plan: ConvPlan) -> Any:
         """The framework's own convolution of batched arrays with zero padding, with xpconv's semantics."""
         raise NotImplementedError(f"backend {self.name!r} has no native convolution")

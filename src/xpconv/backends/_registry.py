@@ -174,6 +174,11 @@ def resolve(named: dict[str, Any]) -> tuple[Backend, dict[str, Any]]:
     for other in names[1:]:
         if found[other] is not found[names[0]]:
             first = names[0]
+            adopted = found[first].adopt(named[other], named[first])
+            if adopted is not None:  # a Dask input takes a weight of its chunks' library
+                named = {**named, other: adopted}
+                found[other] = found[first]
+                continue
             raise TypeError(
                 f"{first} and {other} must be arrays of the same library. Received: "
                 f"{first} of type {_type_name(named[first])} ({found[first].name}), "

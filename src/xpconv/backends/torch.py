@@ -57,6 +57,20 @@ class TorchBackend(Backend):
         if weight.device != device or (bias is not None and bias.device != device):
             super().check_devices(x, weight, bias)
 
+    def native_kernel(self, plan: ConvPlan) -> Any:
+        """The common case (static sizes, channels first, equal zero padding on both sides) as one
+        closure over the plan's arguments: the fast path then adds a single call to ``conv{N}d``."""
+        if plan.transposed or plan.channels_last or not plan.spatial_static or not plan.zero_padded or any(
+                a != b for a, b in plan.padding):
+            return super().native_kernel(plan)
+        conv = getattr(self.framework.nn.functional, f"conv{plan.rank}d")
+        stride, padding, dilation, groups = plan.stride, tuple(a for a, _ in plan.padding), plan.dilation, plan.groups
+
+        def native(x: Any, weight: Any, bias: Any, plan: ConvPlan) -> Any:
+            return conv(x, weight, bias, stride, padding, dilation, groups)
+
+        return native
+
     def native_forward(self, x: Any, weight: Any, bias: Any, plan: ConvPlan) -> Any:
         functional = self.framework.nn.functional
         rank = plan.rank

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import argparse
 import importlib
+import importlib.util
 import os
 import sys
 from pathlib import Path
@@ -17,7 +18,7 @@ from pathlib import Path
 from .. import __version__
 from .bench_report import MARK, NOISY_SPREAD
 from .frameworks import FRAMEWORKS, installed
-from .workloads import NAMES, WORKLOADS
+from .workloads import LARGE_FULL, LARGE_IMAGE, NAMES, WORKLOADS
 
 #: What to install for each backend that is not a dependency of xpconv itself.
 EXTRAS = {"torch": "torch", "jax": "jax", "tensorflow": "tensorflow", "mxnet": "mxnet", "array_api_strict": "strict"}
@@ -43,6 +44,8 @@ def _output_options(parser: argparse.ArgumentParser, what: str) -> None:
 def _bench_epilog() -> str:
     lines = ["workloads (--workload NAME; shapes at full size, --quick shrinks them):"]
     lines += [f"  {wl.name:<16} {wl.describe()}" for wl in WORKLOADS]
+    lines += [f"  {LARGE_IMAGE:<16} only when named; needs \"xpconv[dask]\" and dask-image: Dask (threaded, a 2-process",
+              f"  {'':<16} LocalCluster), in-memory NumPy and dask-image on {LARGE_FULL.describe()}"]
     lines += ["", f"A result marked {MARK} is noisy: its slowest repeat took over {NOISY_SPREAD:g}x its fastest;",
               "so is every ratio that uses it."]
     return "\n".join(lines)
@@ -85,6 +88,10 @@ def _check_bench(bench: argparse.ArgumentParser, args: argparse.Namespace) -> No
             hint = " ".join(f'"xpconv[{EXTRAS[name]}]"' for name in missing)
             bench.error(f"argument --backend: not installed: {', '.join(missing)} "
                         f"(installed: {', '.join(n for n, p in present.items() if p)}); pip install {hint}")
+    if args.workload and LARGE_IMAGE in args.workload:
+        for module in ("dask", "distributed"):
+            if importlib.util.find_spec(module) is None:
+                bench.error(f'--workload {LARGE_IMAGE!r} needs {module}: pip install "xpconv[dask]" dask-image')
     if args.plot:
         try:
             importlib.import_module("matplotlib")

@@ -31,7 +31,7 @@ from .._conv import conv, conv_transpose
 from .bench_report import Result, annotate, payload, plot, report
 from .frameworks import FRAMEWORKS, Loaded, load
 from .progress import Progress
-from .workloads import Workload, select
+from .workloads import LARGE_FULL, LARGE_IMAGE, LARGE_QUICK, Workload, select
 
 PAUSE_S = 1.0
 #: The layout each framework is timed in: its own preferred one, for xpconv and the direct call alike.
@@ -274,6 +274,18 @@ def _cpu_model() -> str:
 
 def run(args: Any, argv: list[str]) -> int:
     """``xpconv bench`` with options ``args`` (already checked by the parser); ``argv`` is recorded."""
+    if args.workload and LARGE_IMAGE in args.workload:
+        from . import bench_dask
+
+        wl = LARGE_QUICK if args.quick else LARGE_FULL
+        rows = bench_dask.measure(wl, args.repeats or (1 if args.quick else 3))
+        text = bench_dask.report(rows, wl, markdown=args.markdown or bool(args.markdown_file))
+        print(json.dumps(bench_dask.as_json(rows, wl), indent=2) if args.json else text)
+        if args.markdown_file and set(args.workload) == {LARGE_IMAGE}:
+            with open(args.markdown_file, "w", encoding="utf-8") as handle:
+                handle.write(f"# xpconv bench --workload {LARGE_IMAGE!r}\n\n{text}\n")
+        if set(args.workload) == {LARGE_IMAGE}:
+            return 0
     workloads = select(args.quick, args.workload)
     frameworks = load(tuple(dict.fromkeys(args.backend)) if args.backend else FRAMEWORKS)
     for fw in frameworks:

@@ -86,9 +86,40 @@ QUICK = (
     Workload("video 3-D 3x3x3", (1, 8, 8, 14, 14), (8, 8, 3, 3, 3), padding=1),
     Workload("decoder 4x4/2 transposed", (2, 16, 14, 14), (16, 8, 4, 4), stride=2, padding=1, transpose=True),
 )
+@dataclass(frozen=True)
+class LargeImage:
+    """The scale-out workload: x ``(1, C_in, H, W)`` float32 in square chunks, a ``k×k`` kernel."""
+
+    channels_in: int
+    channels_out: int
+    size: int
+    chunk: int
+    kernel: int
+
+    @property
+    def x(self) -> tuple[int, int, int, int]:
+        return (1, self.channels_in, self.size, self.size)
+
+    @property
+    def w(self) -> tuple[int, int, int, int]:
+        return (self.channels_out, self.channels_in, self.kernel, self.kernel)
+
+    def describe(self) -> str:
+        return (f"x {'x'.join(map(str, self.x))} float32 in {self.chunk}x{self.chunk} chunks, "
+                f"w {'x'.join(map(str, self.w))}, padding 'same'; single-channel: "
+                f"{self.size}x{self.size} with a {self.kernel}x{self.kernel} kernel")
+
+
+LARGE_FULL = LargeImage(channels_in=8, channels_out=8, size=4096, chunk=1024, kernel=5)
+LARGE_QUICK = LargeImage(channels_in=4, channels_out=4, size=512, chunk=256, kernel=5)
+
+
+#: The scale-out workload (:mod:`.bench_dask`): Dask, in-memory NumPy and dask-image on a large
+#: image; run only when named, since it needs Dask.
+LARGE_IMAGE = "large image"
 #: The names ``--workload`` accepts, exactly as written (the same at both sizes).
-NAMES = tuple(wl.name for wl in WORKLOADS)
-assert NAMES == tuple(wl.name for wl in QUICK)
+NAMES = (*(wl.name for wl in WORKLOADS), LARGE_IMAGE)
+assert NAMES[:-1] == tuple(wl.name for wl in QUICK)
 
 
 def select(quick: bool, names: list[str] | None) -> tuple[Workload, ...]:

@@ -1,0 +1,94 @@
+"""Dask arrays: detection, mixing with a weight of the chunks' library, the kernel choice.
+
+The convolution itself is a graph of one task per output block (``_dask_graph``); each task
+calls xpconv on the blocks' own library (NumPy chunks run xpconv's NumPy kernel), with the
+``method`` the caller asked for. Every rank (1-D to 3-D), every padding mode and transposed
+convolutions.
+"""
+
+from __future__ import annotations
+
+import functools
+import sys
+from collections.abc import Callable
+from typing import TYPE_CHECKING, Any
+
+from .._dtypes import STANDARD
+from ._base import Backend
+
+if TYPE_CHECKING:
+    from .._spec import ConvPlan
+
+
+def _chunk_backend(x: Any) -> Backend:
+    """The backend of ``x``'s chunks (from its meta array, a 0-size array of that library)."""
+    from ._registry import backend_for
+
+    return backend_for(x._meta)
+
+
+@functools.cache
+def _namespace() -> Any:
+    """array-api-compat's Dask namespace, plus ``float16`` (NumPy chunks compute it; the Array API
+    has no such name, so ``out_dtype="float16"`` could not be looked up)."""
+    import types
+
+    import array_api_compat.dask.array as base
+    import numpy
+
+    namespace = types.ModuleType("xpconv.backends.dask_namespace", base.__doc__)
+    namespace.__dict__.update({k: v for k, v in vars(base).items() if not k.startswith("__")})
+    namespace.float16 = numpy.float16
+    return namespace
+
+
+class DaskBackend(Backend):
+    """``dask.array.Array`` inputs, whatever library their chunks hold."""
+
+    name = "dask"
+    module = "dask"  # a top-level name: the installed check imports nothing
+    distribution = "dask"
+    has_native = True  # method="native" is handed on to the blocks; their backend decides (checked first)
+    dtypes = STANDARD | {"float16"}  # what NumPy chunks compute; another chunk library checks its own
+
+    def is_loaded(self) -> bool:
+        return sys.modules.get("dask.array") is not None and super().is_loaded()
+
+    def matches(self, x: object) -> bool:
+        return isinstance(x, sys.modules["dask.array"].Array)
+
+    def namespace(self, x: Any) -> Any:
+        return _namespace()
+
+    def device(self, x: Any) -> Any:
+        return None  # the chunks' devices are known only when they are computed
+
+    def shape(self, x: Any) -> tuple[Any, ...]:
+        return tuple(x.shape)  # NaN for unknown chunk sizes: the plan refuses them, naming the argument
+
+    def native_supports(self, dtype: Any) -> bool:
+        return True
+
+    def adopt(self, value: Any, like: Any) -> Any:
+        """A weight or bias of the input's chunk library, as a one-chunk Dask array (lazy)."""
+        if not self.matches(like):
+            return None
+        try:
+            same = _chunk_backend(like).matches(value)
+        except TypeError:
+            return None
+        if not same:
+            return None
+        import dask.array as da
+
+        return da.from_array(value, chunks=tuple(value.shape), asarray=False)
+
+    def method_kernel(self, xp: Any, dtype: Any, method: str, plan: ConvPlan) -> Callable[[Any, Any, Any, ConvPlan], Any]:
+        from . import _dask_graph
+
+        return functools.partial(_dask_graph.conv, method=method)
+
+    def version(self) -> str:
+        import dask
+
+        return dask.__version__
