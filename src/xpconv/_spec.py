@@ -535,8 +535,38 @@ def _make_plan(options, input_shape, weight_shape, bias_shape, input_name, weigh
     dilation = _per_axis(options.dilation, rank, "dilation")
     extents = tuple(d * (k - 1) + 1 for k, d in zip(kernel, dilation))
     if transposed:
-        return _transposed_plan(options, batched, channels_last, n, c_in, sizes, c_out, kernel, stride, dilation,
-                                extents, input_name, traced)
+        padding, extra, out_size, spatial_static = _transposed_geometry(
+            options, sizes, kernel, stride, dilation, extents, input_name, traced)
+    else:
+        padding, out_size, spatial_static = _forward_geometry(
+            options, sizes, kernel, stride, dilation, extents, input_shape, input_name, maximum, traced)
+        extra = ()
+    return ConvPlan(
+        batched=batched,
+        channels_last=channels_last,
+        batch=n,
+        in_channels=c_in,
+        in_size=sizes,
+        out_channels=c_out,
+        kernel=kernel,
+        stride=stride,
+        dilation=dilation,
+        padding=padding,
+        groups=groups,
+        out_size=out_size,
+        padding_mode=options.padding_mode,
+        transposed=transposed,
+        output_padding=extra,
+        same=options.padding == "same",
+        static=spatial_static and is_static(n),
+        spatial_static=spatial_static,
+    )
+
+
+def _forward_geometry(options, sizes, kernel, stride, dilation, extents, input_shape, input_name, maximum,
+                      traced) -> tuple[tuple[tuple[Any, Any], ...], tuple[Any, ...], bool]:
+    """Padding, output size and whether both are plain ints, for a forward convolution."""
+    rank = len(kernel)
     if options.padding == "valid":
         padding = ((0, 0),) * rank
     elif options.padding == "same":
@@ -572,29 +602,13 @@ def _make_plan(options, input_shape, weight_shape, bias_shape, input_name, weigh
                     )
     out_size = tuple(output_size(h, k, s, d, p) for h, k, s, d, p in zip(sizes, kernel, stride, dilation, padding))
     spatial_static = not traced and all(is_static(v) for v in (*sizes, *out_size, *(p for pair in padding for p in pair)))
-    return ConvPlan(
-        batched=batched,
-        channels_last=channels_last,
-        batch=n,
-        in_channels=c_in,
-        in_size=sizes,
-        out_channels=c_out,
-        kernel=kernel,
-        stride=stride,
-        dilation=dilation,
-        padding=padding,
-        groups=groups,
-        out_size=out_size,
-        padding_mode=mode,
-        same=options.padding == "same",
-        static=spatial_static and is_static(n),
-        spatial_static=spatial_static,
-    )
+    return padding, out_size, spatial_static
 
 
-def _transposed_plan(options, batched, channels_last, n, c_in, sizes, c_out, kernel, stride, dilation, extents,
-                     input_name, traced) -> ConvPlan:
-    """The plan of a transposed convolution (PyTorch's semantics; "valid"/"same" as TensorFlow's)."""
+def _transposed_geometry(options, sizes, kernel, stride, dilation, extents, input_name,
+                         traced) -> tuple[tuple[Pair, ...], tuple[int, ...], tuple[Any, ...], bool]:
+    """Cropping, output padding, output size and whether the sizes are plain ints, for a transposed
+    convolution (PyTorch's semantics; "valid"/"same" as TensorFlow's)."""
     rank = len(kernel)
     if options.padding == "valid":  # Keras' rule: i·s + max(e - s, 0)
         padding = ((0, 0),) * rank
@@ -629,22 +643,4 @@ def _transposed_plan(options, batched, channels_last, n, c_in, sizes, c_out, ker
                 f"Received: output size {'x'.join(map(str, out_size))}"
             )
     spatial_static = not traced and all(is_static(v) for v in (*sizes, *out_size))
-    return ConvPlan(
-        batched=batched,
-        channels_last=channels_last,
-        batch=n,
-        in_channels=c_in,
-        in_size=sizes,
-        out_channels=c_out,
-        kernel=kernel,
-        stride=stride,
-        dilation=dilation,
-        padding=padding,
-        groups=options.groups,
-        out_size=out_size,
-        transposed=True,
-        output_padding=extra,
-        same=options.padding == "same",
-        static=spatial_static and is_static(n),
-        spatial_static=spatial_static,
-    )
+    return padding, extra, out_size, spatial_static
