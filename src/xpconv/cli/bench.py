@@ -161,7 +161,7 @@ def _native(fw: Loaded, wl: Workload, layout: str, x: Any, w_np: np.ndarray) -> 
         forward = getattr(functional, f"conv{rank}d")
         return lambda: forward(x, w, None, s, p, d, g)
     spatial = "DHW"[3 - rank:]
-    batched = x if wl.batched else x[None]
+    batched = x if wl.batched else x[None, ...]
     if fw.name == "jax":
         jax = sys.modules["jax"]
         lhs = f"N{spatial}C" if layout == "channels_last" else f"NC{spatial}"
