@@ -22,6 +22,7 @@ The arrays are batched here (the caller adds and removes a batch axis once, see
 from __future__ import annotations
 
 import itertools
+import math
 from typing import Any
 
 from ._padding import pad, padded_range
@@ -49,8 +50,8 @@ def conv(xp: Any, x: Any, weight: Any, bias: Any, plan: ConvPlan, *, scratch_ele
     if widen:
         weight = xp.astype(weight, xp.float32)
         bias = None if bias is None else xp.astype(bias, xp.float32)
-    rank, c_in = plan.rank, plan.in_channels
-    shape = [plan.batch, *plan.in_size, c_in] if plan.channels_last else [plan.batch, c_in, *plan.in_size]
+    rank = plan.rank
+    shape = list(plan.batched_input_shape)
     unpadded = all(is_static(p) and p == 0 for pair in plan.padding for p in pair)
     if plan.channels_last and plan.is_pointwise and unpadded and not widen:
         y = _pointwise_channels_last(xp, x, weight, bias, plan)  # one product over the last axis
@@ -125,18 +126,12 @@ def _correlate(xp: Any, x: Any, weight: Any, plan: ConvPlan, scratch_elements: i
     w = xp.reshape(weight, (groups, c_out // groups, c_group * taps))
     if taps == 1 and work is None and plan.spatial_static:  # one product over channels, no gathering
         cols = _window(pad(xp, x, shape, plan.padding, spatial, mode), plan, 2, (0,) * rank)
-        pixels = 1
-        for size in out:
-            pixels *= size
-        y = xp.matmul(w, xp.reshape(cols, (n, groups, c_group, pixels)))
+        y = xp.matmul(w, xp.reshape(cols, (n, groups, c_group, math.prod(out))))
         return xp.reshape(y, (n, c_out, *out))
     if not plan.spatial_static:  # symbolic sizes: the whole padded input is the one block
         return _block(xp, pad(xp, _widened(xp, x, work), shape, plan.padding, spatial, mode), w, plan, out[0])
     images = n if is_static(n) else 1  # a symbolic batch: blocks sized per image
-    others = 1
-    for size in out[1:]:
-        others *= size
-    rows = max(1, min(out[0], scratch_elements // max(1, images * c_in * taps * others)))
+    rows = max(1, min(out[0], scratch_elements // max(1, images * c_in * taps * math.prod(out[1:]))))
     span_of = (plan.kernel[0] - 1) * plan.dilation[0] + 1
     blocks = []
     for r0 in range(0, out[0], rows):
@@ -158,10 +153,7 @@ def _block(xp: Any, block: Any, w: Any, plan: ConvPlan, r: Any) -> Any:
     shifted = [_window(block, plan, 2, offset, r) for offset in _offsets(plan)]
     taps = xp.stack(shifted, axis=2)  # (N, C_in, taps, r, *rest)
     if plan.spatial_static:
-        pixels = r
-        for size in rest:
-            pixels *= size
-        cols = xp.reshape(taps, (n, groups, k, pixels))
+        cols = xp.reshape(taps, (n, groups, k, r * math.prod(rest)))
         return xp.reshape(xp.matmul(w, cols), (n, plan.out_channels, r, *rest))
     # Symbolic sizes: never merge two spatial sizes (jax.export cannot prove a product of two
     # symbolic sizes non-negative); the product runs over K with every spatial axis but the last
@@ -184,10 +176,7 @@ def _in_row_blocks(xp: Any, x: Any, plan: ConvPlan, axis: int, work: Any, scratc
     if work is None or not plan.spatial_static:
         return compute(x, out[0])
     images = plan.batch if is_static(plan.batch) else 1
-    others = 1
-    for size in out[1:]:
-        others *= size
-    rows = max(1, min(out[0], scratch_elements // max(1, images * plan.out_channels * others)))
+    rows = max(1, min(out[0], scratch_elements // max(1, images * plan.out_channels * math.prod(out[1:]))))
     if rows >= out[0]:
         return compute(x, out[0])
     step, span = plan.stride[0], (plan.kernel[0] - 1) * plan.dilation[0] + 1

@@ -321,6 +321,12 @@ class ConvPlan:
         return (self.batch, *inner) if self.batched else inner
 
     @property
+    def batched_input_shape(self) -> tuple[Any, ...]:
+        """The input's shape with its batch axis, in the caller's layout (what kernels receive)."""
+        c, sizes = self.in_channels, self.in_size
+        return (self.batch, *sizes, c) if self.channels_last else (self.batch, c, *sizes)
+
+    @property
     def batched_output_shape(self) -> tuple[Any, ...]:
         c, sizes = self.out_channels, self.out_size
         return (self.batch, *sizes, c) if self.channels_last else (self.batch, c, *sizes)

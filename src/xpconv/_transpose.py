@@ -37,8 +37,7 @@ def dilate(xp: Any, x: Any, plan: ConvPlan, crops: tuple[tuple[int, int], ...]) 
     """``x`` (batched, in the plan's layout) with ``s - 1`` zeros between elements on each spatial
     axis, then ``crops`` removed from its ends."""
     first = 1 if plan.channels_last else 2
-    shape = [plan.batch, *plan.in_size, plan.in_channels] if plan.channels_last else \
-        [plan.batch, plan.in_channels, *plan.in_size]
+    shape = list(plan.batched_input_shape)
     for i, (s, (a, b)) in enumerate(zip(plan.stride, crops)):
         axis = first + i
         n = shape[axis]

@@ -144,9 +144,7 @@ class Backend:
         first = 1 if plan.channels_last else 2
 
         def prepadded(x: Any, weight: Any, bias: Any, plan: ConvPlan) -> Any:
-            shape = [plan.batch, *plan.in_size, plan.in_channels] if plan.channels_last else \
-                [plan.batch, plan.in_channels, *plan.in_size]
-            x = pad(self.namespace(x), x, shape, plan.padding, tuple(range(first, first + plan.rank)), plan.padding_mode)
+            x = pad(self.namespace(x), x, list(plan.batched_input_shape), plan.padding, tuple(range(first, first + plan.rank)), plan.padding_mode)
             return self.native_forward(x, weight, bias, padded)
 
         return prepadded
