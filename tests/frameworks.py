@@ -255,6 +255,11 @@ class DaskFramework(Framework):
         return self.asarray(y.astype(xn.dtype))
 
 
+def methods(fw: Framework) -> list[str]:
+    """The ``method`` values that apply to ``fw``: portable and auto, and native where it has one."""
+    return ["portable", "auto", "native"] if fw.has_native else ["portable", "auto"]
+
+
 FRAMEWORKS: dict[str, Framework] = {
     f.name: f
     for f in (NumpyFramework(), TorchFramework(), JaxFramework(), TensorflowFramework(), MxnetFramework(),

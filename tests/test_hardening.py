@@ -15,13 +15,9 @@ from xpconv._cache import LRUCache
 
 from assertions import assert_array, assert_close
 from conv_cases import Problem, random_problem
-from frameworks import FRAMEWORKS
+from frameworks import FRAMEWORKS, methods
 
 LIMIT = 2**31 - 1
-
-
-def _methods(fw):
-    return ["portable", "auto", "native"] if fw.has_native else ["portable", "auto"]
 
 
 # -- 1. precision ------------------------------------------------------------------------------
@@ -107,7 +103,7 @@ def test_huge_values_are_refused_before_any_work(fw, options, pattern):
     """JAX aborted the process on padding=2**31 (XLA: overflow in static extent product);
     NumPy, JAX and TF leaked OverflowError and TypeError for others."""
     x, w = fw.asarray(np.ones((1, 1, 3, 3), np.float32)), fw.asarray(np.ones((1, 1, 3, 3), np.float32))
-    for method in _methods(fw):
+    for method in methods(fw):
         with pytest.raises(ValueError, match=pattern):
             xpconv.conv2d(x, w, method=method, **options)
 
@@ -149,7 +145,7 @@ def test_dtypes_outside_the_table_are_refused_up_front(fw):
     """torch uint16-64 crashed in bmm, TF uint64 had no CPU kernel, float8 and int4 gave wrong sums."""
     for name in REFUSED[fw.name]:
         x = _array_of(fw, name, (1, 2, 3, 3))
-        for method in _methods(fw):
+        for method in methods(fw):
             with pytest.raises(TypeError, match=r"^x must have a .*dtype.*Received: x with dtype \w+"):
                 xpconv.conv2d(x, x[:1, :, :2, :2] if fw.name != "tensorflow" else x, method=method)
 
@@ -162,7 +158,7 @@ def test_every_dtype_in_the_table_computes_exactly(fw):
     expected = np.array([[[[8, 12], [12, 8]]]])
     np.testing.assert_array_equal(Problem(x.astype(float), w, None).oracle(), expected)
     for name in sorted(table):
-        for method in _methods(fw):
+        for method in methods(fw):
             if method == "native" and not backends.get_backend(fw.name).native_supports(fw.dtype(name)):
                 continue  # refused with a ValueError, tested elsewhere
             y = xpconv.conv2d(fw.asarray(x, name), fw.asarray(w, name), method=method)
@@ -207,7 +203,7 @@ def test_int8_with_out_dtype_int32_is_exact(fw):
     wrapped = xpconv.conv2d(x, w)
     assert_array(fw, wrapped, dtype="int8", shape=(1, 1, 1, 1))
     assert int(fw.to_numpy(wrapped).ravel()[0]) == 64  # documented: integers wrap in their own dtype
-    for method in _methods(fw):
+    for method in methods(fw):
         if method == "native" and fw.name in ("torch", "tensorflow", "mxnet"):
             with pytest.raises(ValueError, match=rf"the {fw.name} convolution does not support dtype int32\. Received: x with dtype int8, out_dtype=int32"):
                 xpconv.conv2d(x, w, method=method, out_dtype="int32")
@@ -231,7 +227,7 @@ def test_half_precision_with_out_dtype_float32_has_no_half_rounding(fw):
     for half in HALF[fw.name]:
         rounded = problem.rounded(half)
         x, w, b = rounded.arrays(fw, half)
-        for method in _methods(fw):
+        for method in methods(fw):
             y = xpconv.conv2d(x, w, b, padding=1, method=method, out_dtype="float32")
             # float32 tolerance: a float16 rounding of the result would be ~1000x outside it
             assert_close(fw, y, rounded.oracle(), dtype="float32", magnitude=rounded.oracle(absolute=True),
@@ -270,7 +266,7 @@ def test_native_dtype_check_comes_before_any_copy(monkeypatch):
 def test_a_batch_of_zero_gives_an_empty_result(fw, layout):
     problem = random_problem(np.random.default_rng(5), n=0, groups=2, padding=1, stride=2)
     problem.data_format = layout
-    for method in _methods(fw):
+    for method in methods(fw):
         x, w, b = problem.arrays(fw, "float32")
         y = xpconv.conv2d(x, w, b, groups=2, padding=1, stride=2, data_format=layout, method=method)
         assert_array(fw, y, dtype="float32", shape=(0, 6, 4, 4) if layout == "NCHW" else (0, 4, 4, 6))

@@ -16,6 +16,7 @@ from xpconv import _spec
 from xpconv._oracle import conv_oracle, conv_transpose_oracle
 
 from assertions import assert_close
+from frameworks import methods
 
 
 @dataclasses.dataclass(frozen=True)
@@ -103,10 +104,6 @@ TRANSPOSED = [
 ]
 
 
-def _methods(fw):
-    return ["portable", "auto"] + (["native"] if fw.has_native else [])
-
-
 def _to_layout(a, channels_last, rank):
     return np.ascontiguousarray(np.moveaxis(a, -(rank + 1), -1)) if channels_last else a
 
@@ -124,7 +121,7 @@ def test_every_rank_against_the_oracle(fw, case, channels_last):
     x, w, b = case.data()
     expected = _to_layout(case.oracle(x, w, b), channels_last, case.rank)
     magnitude = _to_layout(case.oracle(x, w, b, absolute=True), channels_last, case.rank)
-    for method in _methods(fw):
+    for method in methods(fw):
         y = _run(fw, case, x, w, b, method, channels_last)
         assert_close(fw, y, expected, dtype="float64", magnitude=magnitude, reduction_length=case.length())
 
@@ -132,7 +129,7 @@ def test_every_rank_against_the_oracle(fw, case, channels_last):
 @pytest.mark.parametrize("case", [c for c in FORWARD + TRANSPOSED if c.rank != 2][:6] + TRANSPOSED[3:4], ids=str)
 def test_float32_every_rank(fw, case):
     x, w, b = (None if a is None else a.astype(np.float32).astype(np.float64) for a in case.data())
-    for method in _methods(fw):
+    for method in methods(fw):
         y = _run(fw, case, x, w, b, method, False, "float32")
         assert_close(fw, y, case.oracle(x, w, b), dtype="float32", magnitude=case.oracle(x, w, b, absolute=True),
                      reduction_length=case.length())
@@ -148,7 +145,7 @@ def test_complex_against_the_complex_oracle(fw, case, dtype):
     x, w, b = case.data(dtype)
     if dtype == "complex64":
         x, w, b = (a.astype(np.complex64).astype(np.complex128) for a in (x, w, b))
-    for method in _methods(fw):
+    for method in methods(fw):
         if method == "native" and fw.name == "tensorflow":
             with pytest.raises(ValueError, match="does not support dtype complex"):
                 _run(fw, case, x, w, b, method, False, dtype)
@@ -271,7 +268,7 @@ def test_transpose_is_the_gradient_of_conv(native_fw, case):
                   for n, o, k, s, d, p in zip(plan.in_size, plan.out_size, plan.kernel, plan.stride, plan.dilation,
                                               plan.padding))
     options = {**options, "padding": plan.padding}
-    for method in _methods(native_fw):
+    for method in methods(native_fw):
         y = xpconv.conv_transpose(native_fw.asarray(g), native_fw.asarray(w), output_padding=extra, method=method,
                                   **options)
         np.testing.assert_allclose(native_fw.to_numpy(y), expected, rtol=0, atol=1e-11)
