@@ -31,13 +31,31 @@ def install(session: nox.Session, *files: str, base: str = "numpy.txt") -> None:
     session.install("--no-deps", ".")
 
 
-def pytest(session: nox.Session, backends: str) -> None:
+#: Switches whose default differs between CPUs, forced both ways in a backend's lane: TensorFlow
+#: turns oneDNN on by default only on CPUs with AVX-512 (VNNI/BF16/AMX), and with it on, its
+#: kernels and Grappler's fusions differ (an empty batch came back as the input).
+CPU_SWITCHES = {"tensorflow": ("onednn", "TF_ENABLE_ONEDNN_OPTS", ["0", "1"])}
+
+
+def pytest(session: nox.Session, backends: str, **extra: str) -> None:
     """Run the matrix on ``backends``; each must pass tests, and nothing may be skipped."""
-    env = {"XPCONV_BACKENDS": backends, "XPCONV_REQUIRE_BACKENDS": backends}
+    env = {"XPCONV_BACKENDS": backends, "XPCONV_REQUIRE_BACKENDS": backends, **extra}
     session.run("python", "-m", "pytest", *(session.posargs or ["-q"]), env=env)
 
 
 def _backend_session(suffix: str, name: str, files: list[str]) -> None:
+    if suffix in CPU_SWITCHES:
+        label, variable, values = CPU_SWITCHES[suffix]
+
+        @nox.session(name=f"tests-{suffix}")
+        @nox.parametrize("switch", values, ids=[f"{label}={v}" for v in values])
+        def tests(session: nox.Session, switch: str) -> None:
+            install(session, "test.txt", *files)
+            pytest(session, name, **{variable: switch})
+
+        tests.__doc__ = f"The test matrix on {name} alone, with {variable} forced to each of {values}."
+        return
+
     @nox.session(name=f"tests-{suffix}")
     def tests(session: nox.Session) -> None:
         install(session, "test.txt", *files)

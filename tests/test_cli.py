@@ -243,6 +243,13 @@ def test_bench_output_file_in_a_missing_directory_is_an_error(capsys, tmp_path, 
     assert "argument --json-file: no such directory:" in line and "nowhere" in line
 
 
+@pytest.mark.parametrize("option", ["--json-file", "--markdown-file", "--plot"])
+def test_bench_output_file_that_is_a_directory_is_an_error(capsys, tmp_path, no_bench_run, option):
+    """It ran the whole benchmark, then printed an IsADirectoryError traceback."""
+    line = _usage_error(capsys, ["bench", "--quick", option, str(tmp_path)])
+    assert line.endswith(f"argument {option}: {str(tmp_path)!r} is a directory; give a file name")
+
+
 class _Terminal(io.StringIO):
     def isatty(self) -> bool:
         return True

@@ -7,6 +7,7 @@ oracle, options read by the test's own rules) and on any modified input."""
 from __future__ import annotations
 
 import numpy as np
+import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
@@ -14,6 +15,7 @@ import xpconv
 
 from assertions import assert_close
 from conv_cases import Problem, explicit_padding
+from frameworks import methods
 
 HUGE = [2**31, 2**40, 2**64, -(2**63)]
 SCALARS = st.one_of(
@@ -106,3 +108,104 @@ def test_fuzz_one_argument_at_a_time(fw, data):
         "float64" if dtype in ("float16", "bfloat16", "float32") else "complex128" if dtype == "complex64" else dtype)
     assert_close(fw, y, expected, dtype=result_dtype, magnitude=problem.oracle(absolute=True),
                  reduction_length=problem.reduction_length)
+
+
+@st.composite
+def _geometries(draw):
+    """Small N-D geometries, forward or transposed, including the ones that found issue 15's
+    items 3 and 4: crops beyond the uncropped output, windows that read only padding, strides
+    over the input, and sizes the kernel or the padding mode does not fit (which must be refused)."""
+    rank = draw(st.integers(1, 3), label="rank")
+    transposed = draw(st.booleans(), label="transposed")
+    sizes = draw(st.lists(st.integers(1, 4), min_size=rank, max_size=rank), label="sizes")
+    kernel = draw(st.lists(st.integers(1, 3), min_size=rank, max_size=rank), label="kernel")
+    stride = draw(st.lists(st.integers(1, 3), min_size=rank, max_size=rank), label="stride")
+    dilation = draw(st.lists(st.integers(1, 3), min_size=rank, max_size=rank), label="dilation")
+    pads = draw(st.lists(st.tuples(st.integers(0, 4), st.integers(0, 4)), min_size=rank, max_size=rank), label="pads")
+    groups = draw(st.sampled_from([1, 2]), label="groups")
+    options = {"stride": tuple(stride), "dilation": tuple(dilation), "padding": tuple(pads), "groups": groups}
+    if transposed:
+        options["output_padding"] = tuple(draw(st.integers(0, max(s, d) - 1)) for s, d in zip(stride, dilation))
+    else:
+        options["padding_mode"] = draw(st.sampled_from(["zeros", "reflect", "replicate", "circular"]), label="mode")
+    return rank, transposed, tuple(sizes), tuple(kernel), options
+
+
+def _expected_geometry(rank, transposed, sizes, kernel, options):
+    """The README's output-size formula and PyTorch's padding-mode limits, read by the test itself:
+    the output sizes, or the phrases a refusal may contain (any of them: each is a reason)."""
+    out, reasons = [], []
+    for n, k, s, d, (p0, p1), i in zip(sizes, kernel, options["stride"], options["dilation"], options["padding"],
+                                       range(rank)):
+        if transposed:
+            size = (n - 1) * s - p0 - p1 + d * (k - 1) + options["output_padding"][i] + 1
+            if size < 1:
+                reasons.append("output must have at least one element")
+        else:
+            mode = options["padding_mode"]
+            if mode == "reflect" and max(p0, p1) >= n:
+                reasons.append("needs padding smaller than the input size")
+            if mode == "circular" and max(p0, p1) > n:
+                reasons.append("needs padding at most the input size")
+            if n + p0 + p1 < d * (k - 1) + 1:
+                reasons.append("kernel must not be larger than the padded input")
+            size = (n + p0 + p1 - d * (k - 1) - 1) // s + 1
+        out.append(size)
+    return "|".join(reasons) if reasons else tuple(out)
+
+
+@settings(max_examples=60, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(geometry=_geometries(), seed=st.integers(0, 2**16))
+def test_fuzz_small_geometries_against_the_oracle(fw, geometry, seed):
+    from xpconv._oracle import conv_oracle, conv_transpose_oracle
+
+    rank, transposed, sizes, kernel, options = geometry
+    rng = np.random.default_rng(seed)
+    groups = options["groups"]
+    x, w, b = rng.standard_normal((1, 2, *sizes)), rng.standard_normal((2, 2 // groups, *kernel)), rng.standard_normal(2)
+    expected = _expected_geometry(rank, transposed, sizes, kernel, options)
+    function = xpconv.conv_transpose if transposed else xpconv.conv
+    arrays = [fw.asarray(a, "float64") for a in (x, w, b)]
+    if isinstance(expected, str):
+        for method in methods(fw):
+            with pytest.raises(ValueError, match=expected):
+                function(*arrays, method=method, **options)
+        return
+    common = {k: options[k] for k in ("stride", "dilation", "padding", "groups")}
+    if transposed:
+        oracle = [conv_transpose_oracle(x, w, b, output_padding=options["output_padding"], absolute=a, **common)
+                  for a in (False, True)]
+    else:
+        oracle = [conv_oracle(x, w, b, padding_mode=options["padding_mode"], absolute=a, **common) for a in (False, True)]
+    assert oracle[0].shape[2:] == expected
+    for method in methods(fw):
+        y = function(*arrays, method=method, **options)
+        assert_close(fw, y, oracle[0], dtype="float64", magnitude=oracle[1],
+                     reduction_length=2 // groups * int(np.prod(kernel)))
+
+
+@pytest.mark.needs("tensorflow")
+@settings(max_examples=30, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(geometry=_geometries(), seed=st.integers(0, 2**16), method=st.sampled_from(["auto", "native", "portable"]))
+def test_fuzz_tf_function_with_unknown_sizes_agrees_with_eager(geometry, seed, method):
+    """Issue 15, item 4: inside tf.function with unknown spatial sizes, what eager mode refuses is
+    an error with the same reason, and what it computes is the same result."""
+    import tensorflow as tf
+
+    rank, transposed, sizes, kernel, options = geometry
+    rng = np.random.default_rng(seed)
+    groups = options["groups"]
+    x = tf.constant(rng.standard_normal((1, 2, *sizes)))
+    w = tf.constant(rng.standard_normal((2, 2 // groups, *kernel)))
+    function = xpconv.conv_transpose if transposed else xpconv.conv
+
+    def call(x):
+        return function(x, w, method=method, **options)
+
+    traced = tf.function(call, input_signature=[tf.TensorSpec((1, 2, *(None,) * rank), tf.float64)])
+    expected = _expected_geometry(rank, transposed, sizes, kernel, options)
+    if isinstance(expected, str):
+        with pytest.raises(tf.errors.InvalidArgumentError, match=expected):
+            traced(x)
+        return
+    np.testing.assert_allclose(traced(x).numpy(), call(x).numpy(), rtol=1e-12, atol=1e-12)

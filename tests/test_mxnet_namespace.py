@@ -198,6 +198,12 @@ def test_stack(mxx, sx, axis):
     same(mxx.stack([mxx.asarray(p), mxx.asarray(q)], axis=axis), sx.stack([sx.asarray(p), sx.asarray(q)], axis=axis))
 
 
+@pytest.mark.parametrize("shape", [(2, 3), (0, 4), ()])
+def test_zeros(mxx, sx, shape):
+    same(mxx.zeros(shape, dtype=mxx.float64), sx.zeros(shape, dtype=sx.float64))
+    same(mxx.zeros(shape, dtype=mxx.int8), sx.zeros(shape, dtype=sx.int8))
+
+
 def test_zeros_like(mxx, sx):
     a, b = both(mxx, sx, np.arange(6, dtype=np.int32).reshape(2, 3))
     same(mxx.zeros_like(a), sx.zeros_like(b))

@@ -139,6 +139,22 @@ def test_stack(tfx, sx, axis):
     same(tfx.stack([tfx.asarray(p), tfx.asarray(q)], axis=axis), sx.stack([sx.asarray(p), sx.asarray(q)], axis=axis))
 
 
+@pytest.mark.parametrize("shape", [(2, 3), (0, 4), ()])
+def test_zeros(tfx, sx, shape):
+    same(tfx.zeros(shape, dtype=tfx.float64), sx.zeros(shape, dtype=sx.float64))
+    same(tfx.zeros(shape, dtype=tfx.int8), sx.zeros(shape, dtype=sx.int8))
+
+
+def test_zeros_of_sizes_known_at_run_time(tfx):
+    import tensorflow as tf
+
+    @tf.function(input_signature=[tf.TensorSpec((None, 3), tf.float32)])
+    def f(x):
+        return tfx.zeros((tf.shape(x)[0], 2), dtype=tfx.float32)
+
+    assert tuple(f(tf.ones((4, 3))).shape) == (4, 2)
+
+
 def test_zeros_like(tfx, sx):
     a, b = both(tfx, sx, np.arange(6, dtype=np.int16).reshape(2, 3))
     same(tfx.zeros_like(a), sx.zeros_like(b))

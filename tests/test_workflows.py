@@ -264,6 +264,29 @@ def test_torch_compile_dynamic_never_recompiles_for_new_batch_sizes(options, met
     assert not ours, ours
 
 
+@pytest.mark.needs("torch")
+@pytest.mark.parametrize("method", ["auto", "native", "portable"])
+def test_torch_jit_trace_records_the_call(method):
+    """torch.jit.trace's sizes are traced 0-d tensors: they were read as unknown ("x must have a
+    known number of channels ... (None, None, None, None)"); now as the ints they hold."""
+    import torch
+
+    w, b = _weights()
+
+    class Layer(torch.nn.Module):
+        def __init__(self):
+            super().__init__()
+            self.weight = torch.nn.Parameter(torch.tensor(w))
+            self.bias = torch.nn.Parameter(torch.tensor(b))
+
+        def forward(self, x):
+            return xpconv.conv2d(x, self.weight, self.bias, padding=1, method=method)
+
+    first = _problem((2, 9, 9), w, b, {"padding": 1})
+    traced = torch.jit.trace(Layer(), torch.tensor(first.x))
+    _close(traced(torch.tensor(first.x)).detach().numpy(), first)
+
+
 # -- JAX ---------------------------------------------------------------------------------------
 JAX_CASES = _export_cases("b, 4, 9, 9", "b, 4, h, w")
 
@@ -297,7 +320,8 @@ def test_jax_export_symbolic_spatial_depthwise_auto(options):
 
     w, b = _weights(groups=4)
     fn = jax.jit(lambda x: xpconv.conv2d(x, jnp.asarray(w), jnp.asarray(b), groups=4, **options))
-    exported = export.export(fn)(jax.ShapeDtypeStruct(export.symbolic_shape("b, 4, h, w"), jnp.float64))
+    shape = export.symbolic_shape("b, 4, h, w", constraints=("h >= 5", "w >= 5"))  # below: invalid, refused
+    exported = export.export(fn)(jax.ShapeDtypeStruct(shape, jnp.float64))
     for size in SIZES:
         problem = _problem(size, w, b, {**options, "groups": 4})
         _close(np.asarray(exported.call(jnp.asarray(problem.x))), problem)

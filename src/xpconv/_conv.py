@@ -3,12 +3,15 @@
 from __future__ import annotations
 
 import dataclasses
+import functools
 from collections.abc import Callable
 from typing import TYPE_CHECKING, Any, Literal
 
 from ._cache import LRUCache
 from ._dtypes import describe, dtype_name, native_byte_order, resolve_out_dtype, result_dtype
 from ._spec import LAYOUTS, ConvPlan, PaddingArg, make_options, make_plan
+from ._taps import Reach, reach
+from ._transpose import forward_twin
 from .backends import backend_of_type, on_registry_change, registry_generation, resolve
 
 if TYPE_CHECKING:
@@ -88,10 +91,12 @@ def prepare(
         maximum=backend.size_max,
         traced=tracing,
     )
+    if plan.requirements:  # sizes known only at run time: the framework checks them then
+        x = backend.require(x, plan.requirements)
     arrays = (x, weight, bias)
     dtype = native_byte_order(result_dtype(xp, {n: a.dtype for n, a in converted.items() if a is not None}))
     if out_dtype is not None:
-        dtype = resolve_out_dtype(xp, out_dtype, dtype, backend.name, backend.dtypes)
+        dtype = resolve_out_dtype(xp, out_dtype, dtype, backend.name, backend.dtypes, backend.dtype_hint)
     if method == "native":
         if not backend.has_native:
             raise ValueError(
@@ -119,23 +124,55 @@ def kernel_for(
     here, once (:meth:`Backend.add_batch`), never inside a kernel. A backend that picks the
     kernel for every method itself (:meth:`Backend.method_kernel`, Dask) is asked first.
     """
+    batched = plan if plan.batched else dataclasses.replace(plan, batched=True)
     own = backend.method_kernel(xp, dtype, method, plan)
+    reach = None if own is not None else _reach(batched)
     if own is not None:
         kernel = own
-    elif method == "portable":
-        kernel = backend.portable_kernel(xp)
-    elif method == "native":
-        kernel = backend.native_kernel(plan)
+    elif reach is not None and reach.empty:  # nothing reads the input (an empty batch, say): no kernel runs
+        kernel = backend.own_kernel(functools.partial(_bias_only, backend, xp))
     else:
-        kernel = backend.auto_kernel(xp, dtype, plan)
+        computed = batched if reach is None else reach.plan
+        if method == "portable":
+            kernel = backend.portable_kernel(xp)
+        elif method == "native":
+            kernel = backend.native_kernel(computed)
+        else:
+            kernel = backend.auto_kernel(xp, dtype, computed)
+        if reach is not None and reach.trims:
+            kernel = reach.cut(kernel)
+    if not plan.batch_static:
+        kernel = backend.guard_empty_batch(kernel, functools.partial(_bias_only, backend, xp))
     if plan.batched:
         return kernel
-    batched = dataclasses.replace(plan, batched=True)
 
     def unbatched(x: Any, weight: Any, bias: Any, plan: ConvPlan) -> Any:
         return backend.drop_batch(kernel(backend.add_batch(x), weight, bias, batched))
 
     return unbatched
+
+
+def _reach(plan: ConvPlan) -> Reach | None:
+    """What ``plan`` reads: ``empty`` when no output element reads the input (a batch of 0, a
+    transposed convolution that crops every input element away, strides that step over it), cut
+    when some taps read only zero padding (see :mod:`xpconv._taps`); ``None``: as it is."""
+    if plan.batch_static and plan.batch == 0:
+        return Reach((), (), plan, trims=True, empty=True)
+    if plan.transposed:
+        if plan.spatial_static and any(n < 1 for n in forward_twin(plan)[0].in_size):
+            return Reach((), (), plan, trims=True, empty=True)
+        return None
+    found = reach(plan)
+    return found if found is not None and found.trims else None
+
+
+def _bias_only(backend: Backend, xp: Any, x: Any, weight: Any, bias: Any, plan: ConvPlan) -> Any:
+    """The output of a plan that reads no input: zeros of the plan's shape, plus the bias."""
+    y = xp.zeros(plan.batched_output_shape, dtype=x.dtype, device=backend.device(x))
+    if bias is None:
+        return y
+    rank = plan.rank
+    return y + xp.reshape(bias, (1, *(1,) * rank, -1) if plan.channels_last else (1, -1, *(1,) * rank))
 
 
 def run(backend: Backend, xp: Any, arrays: tuple[Any, Any, Any], plan: ConvPlan, method: str) -> Any:
@@ -154,9 +191,9 @@ on_registry_change(_CALLS.clear)
 def _signature(x: Any, weight: Any, bias: Any, options: tuple, method: str) -> tuple | None:
     """The cache key of a call, or ``None`` where the full path must run. Not hashed here:
     the look-up hashes it once (an unhashable part means the full path)."""
-    stride, padding, dilation, groups, _, _, output_padding, _ = options
+    stride, padding, dilation, groups, data_format, padding_mode, output_padding, _ = options
     if not (type(stride) is int and type(dilation) is int and type(groups) is int and type(padding) in (int, str)
-            and type(output_padding) is int):
+            and type(output_padding) is int and type(data_format) is str and type(padding_mode) is str):
         return None  # tuples may hide bools that would compare equal to ints: take the full path
     try:
         shape, w_shape = x.shape, weight.shape
@@ -169,7 +206,7 @@ def _signature(x: Any, weight: Any, bias: Any, options: tuple, method: str) -> t
             return None
         return (type(x), type(weight), type(bias), shape, w_shape, b_shape,
                 x.dtype, weight.dtype, bias.dtype, options, method)
-    except (TypeError, AttributeError):  # lists, None, shapes that do not add up: the full path
+    except (TypeError, AttributeError, RuntimeError):  # lists, None, nested tensors (no sizes): the full path
         return None
 
 
@@ -313,7 +350,7 @@ def conv2d(x: Any, weight: Any, bias: Any = None, *, stride: int | tuple[int, in
     >>> xpconv.conv2d(x, w).shape
     (4, 2, 2)
     """
-    if data_format != "NCHW":  # the default needs no translation (the fast path)
+    if type(data_format) is not str or data_format != "NCHW":  # the default needs no translation (the fast path)
         data_format = _layout(data_format, 2)
     options = (stride, padding, dilation, groups, data_format, padding_mode, 0, False)
     return _call(x, weight, bias, options, method, out_dtype)

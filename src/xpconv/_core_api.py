@@ -16,6 +16,7 @@ CORE_FUNCTIONS: tuple[str, ...] = (
     "reshape",
     "result_type",
     "stack",
+    "zeros",
     "zeros_like",
 )
 

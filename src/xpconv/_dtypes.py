@@ -74,9 +74,11 @@ def result_dtype(xp: Any, named: dict[str, Any]) -> Any:
         integral = False
     if not integral:
         found = ", ".join(f"{name} with dtype {dtype_name(d)}" for name, d in named.items())
+        unsigned = sorted({dtype_name(d) for d in dtypes if bool(xp.isdtype(d, "unsigned integer"))})
+        signed = sorted({dtype_name(d) for d in dtypes if bool(xp.isdtype(d, "signed integer"))})
         raise TypeError(
-            "Integer arguments must have a common integer dtype (int64 and uint64 have none); cast one of "
-            f"them. Received: {found}"
+            f"Integer arguments must have a common integer dtype ({', '.join(unsigned)} and {', '.join(signed)} "
+            f"have none: no signed dtype holds every {unsigned[-1]}); cast one of them. Received: {found}"
         )
     return result
 
@@ -86,17 +88,19 @@ _FLOAT_BITS = {"float16": 11, "bfloat16": 8, "float32": 24, "float64": 53, "comp
 _INT_BITS = {"int8": 7, "uint8": 8, "int16": 15, "uint16": 16, "int32": 31, "uint32": 32, "int64": 63, "uint64": 64}
 
 
-def resolve_out_dtype(xp: Any, out_dtype: Any, computed: Any, backend_name: str, names: frozenset[str]) -> Any:
+def resolve_out_dtype(xp: Any, out_dtype: Any, computed: Any, backend_name: str, names: frozenset[str],
+                      hint: Any = lambda name: "") -> Any:
     """``out_dtype`` (a dtype of ``xp`` or a name such as ``"int32"``) checked against the
     inputs' dtype ``computed``: it must hold every value of it (integers may widen or become
-    floats; floats may only widen), and ``backend_name`` must compute it."""
+    floats; floats may only widen), and ``backend_name`` must compute it. ``hint(name)``: why the
+    backend lacks a dtype, where it can say (JAX without 64-bit types)."""
     resolved = out_dtype
     if isinstance(out_dtype, str):
         resolved = getattr(xp, out_dtype, None) if out_dtype in names else None
         if resolved is None:
             raise ValueError(
                 f"out_dtype must be None or a dtype the {backend_name} backend computes ({describe(names)}). "
-                f"Received: out_dtype={out_dtype!r}"
+                f"Received: out_dtype={out_dtype!r}{hint(out_dtype)}"
             )
     name = dtype_name(resolved)
     try:
@@ -106,7 +110,7 @@ def resolve_out_dtype(xp: Any, out_dtype: Any, computed: Any, backend_name: str,
     if not known:
         raise TypeError(
             f"out_dtype must be None or a dtype the {backend_name} backend computes ({describe(names)}). "
-            f"Received: out_dtype={out_dtype!r}"
+            f"Received: out_dtype={out_dtype!r}{hint(name)}"
         )
     if (is_float(xp, computed) and not is_float(xp, resolved)) or (is_complex(xp, computed) and not is_complex(xp, resolved)):
         holds = False

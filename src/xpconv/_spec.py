@@ -242,6 +242,17 @@ def make_options(stride, padding, dilation, groups, data_format, padding_mode="z
     return options
 
 
+class Requirement(NamedTuple):
+    """A check that needs a size known only at run time: ``lhs >= rhs`` must hold, else
+    ``ValueError(message)``. Made by the plan where a size is symbolic; a backend checks it
+    when the framework knows the size (:meth:`xpconv.backends.Backend.require`). The message
+    formats no size that may be symbolic (that could fix it while a framework traces)."""
+
+    lhs: Any
+    rhs: Any
+    message: str
+
+
 @dataclass(frozen=True)
 class ConvPlan:
     """Everything a kernel needs: options resolved against concrete shapes, for ``rank`` spatial axes.
@@ -276,11 +287,18 @@ class ConvPlan:
     #: The spatial sizes, padding and output size are plain ints (the batch may not be); False
     #: also for a plan made while a framework traced with sizes that look like ints (torch.compile).
     spatial_static: bool = True
+    #: Checks left for run time: sizes a framework knows only then (see :class:`Requirement`).
+    requirements: tuple[Requirement, ...] = ()
 
     @property
     def rank(self) -> int:
         """The number of spatial axes."""
         return len(self.kernel)
+
+    @property
+    def batch_static(self) -> bool:
+        """Whether the batch size is a plain int (not symbolic or unknown)."""
+        return is_static(self.batch)
 
     @property
     def native_same(self) -> bool:
@@ -361,6 +379,14 @@ def _dim_text(size: object) -> str:
         return "nan"
     kind = type(size).__name__
     return str(size) if kind in ("SymInt", "_DimExpr", "DimExpr") else "None"
+
+
+def _run_time_text(name: str, shape: tuple[Any, ...], traced: bool) -> str:
+    """How a message made for a run-time check describes the input's sizes: while torch traces,
+    formatting a size would fix it, so none is shown."""
+    if traced:
+        return f"sizes of {name} known only at run time"
+    return f"known only at run time; {name} shape {_describe(shape)}"
 
 
 def _describe(shape: tuple[Any, ...]) -> str:
@@ -541,10 +567,10 @@ def _make_plan(options, input_shape, weight_shape, bias_shape, input_name, weigh
     dilation = _per_axis(options.dilation, rank, "dilation")
     extents = tuple(d * (k - 1) + 1 for k, d in zip(kernel, dilation))
     if transposed:
-        padding, extra, out_size, spatial_static = _transposed_geometry(
-            options, sizes, kernel, stride, dilation, extents, input_name, traced)
+        padding, extra, out_size, spatial_static, requirements = _transposed_geometry(
+            options, sizes, kernel, stride, dilation, extents, input_name, input_shape, traced)
     else:
-        padding, out_size, spatial_static = _forward_geometry(
+        padding, out_size, spatial_static, requirements = _forward_geometry(
             options, sizes, kernel, stride, dilation, extents, input_shape, input_name, maximum, traced)
         extra = ()
     return ConvPlan(
@@ -566,12 +592,14 @@ def _make_plan(options, input_shape, weight_shape, bias_shape, input_name, weigh
         same=options.padding == "same",
         static=spatial_static and is_static(n),
         spatial_static=spatial_static,
+        requirements=requirements,
     )
 
 
 def _forward_geometry(options, sizes, kernel, stride, dilation, extents, input_shape, input_name, maximum,
-                      traced) -> tuple[tuple[tuple[Any, Any], ...], tuple[Any, ...], bool]:
-    """Padding, output size and whether both are plain ints, for a forward convolution."""
+                      traced) -> tuple[tuple[tuple[Any, Any], ...], tuple[Any, ...], bool, tuple[Requirement, ...]]:
+    """Padding, output size, whether both are plain ints, and the checks left for run time, for a
+    forward convolution."""
     rank = len(kernel)
     if options.padding == "valid":
         padding = ((0, 0),) * rank
@@ -581,7 +609,9 @@ def _forward_geometry(options, sizes, kernel, stride, dilation, extents, input_s
         padding = _explicit_padding(options.padding, rank)
     mode = options.padding_mode
     known = not traced and all(is_static(v) for v in (*sizes, *(p for pair in padding for p in pair)))
-    if known:  # with a symbolic size the framework checks at run time ("same" always fits)
+    requirements: list[Requirement] = []
+    shape_text = _run_time_text(input_name, input_shape, traced)
+    if known:
         padded = tuple(h + a + b for h, (a, b) in zip(sizes, padding))
         if any(e > p for e, p in zip(extents, padded)):
             raise ValueError(
@@ -596,23 +626,37 @@ def _forward_geometry(options, sizes, kernel, stride, dilation, extents, input_s
                 f"ints). Received: padded input size {'x'.join(map(str, padded))} from {input_name} "
                 f"{'x'.join(map(str, sizes))}, padding {padding}"
             )
-        if mode in ("reflect", "circular"):
-            for axis, (h, (a, b)) in enumerate(zip(sizes, padding)):
-                limit = h - 1 if mode == "reflect" else h
-                if max(a, b) > limit:
-                    relation = "smaller than" if mode == "reflect" else "at most"
+    elif options.padding != "same":  # "same" always fits; otherwise the kernel must, at run time
+        for axis, (h, (a, b), e) in enumerate(zip(sizes, padding, extents)):
+            if not (is_static(h) and not traced and h + a + b >= e):
+                requirements.append(Requirement(h + a + b, e, (
+                    f"The kernel must not be larger than the padded input. Received: {input_name} of size below "
+                    f"{e - a - b} on spatial axis {axis} ({shape_text}), kernel size {'x'.join(map(str, kernel))} "
+                    f"(dilated extent {'x'.join(map(str, extents))}), padding {padding}")))
+    if mode in ("reflect", "circular"):
+        relation = "smaller than" if mode == "reflect" else "at most"
+        for axis, (h, (a, b)) in enumerate(zip(sizes, padding)):
+            largest = b if options.padding == "same" else max(a, b)  # "same" puts the odd pixel after
+            needed = largest + 1 if mode == "reflect" else largest
+            if known:
+                if h < needed:
                     raise ValueError(
                         f"padding_mode={mode!r} needs padding {relation} the input size on each axis. "
                         f"Received: padding {(a, b)} on spatial axis {axis} of size {h} ({input_name} shape "
                         f"{_describe(input_shape)})"
                     )
+            elif not (is_static(h) and is_static(needed) and not traced and h >= needed):
+                amounts = "'same'" if options.padding == "same" else (a, b)
+                requirements.append(Requirement(h, needed, (
+                    f"padding_mode={mode!r} needs padding {relation} the input size on each axis. Received: "
+                    f"padding {amounts} on spatial axis {axis} of {input_name} ({shape_text})")))
     out_size = tuple(output_size(h, k, s, d, p) for h, k, s, d, p in zip(sizes, kernel, stride, dilation, padding))
     spatial_static = not traced and all(is_static(v) for v in (*sizes, *out_size, *(p for pair in padding for p in pair)))
-    return padding, out_size, spatial_static
+    return padding, out_size, spatial_static, tuple(requirements)
 
 
-def _transposed_geometry(options, sizes, kernel, stride, dilation, extents, input_name,
-                         traced) -> tuple[tuple[Pair, ...], tuple[int, ...], tuple[Any, ...], bool]:
+def _transposed_geometry(options, sizes, kernel, stride, dilation, extents, input_name, input_shape,
+                         traced) -> tuple[tuple[Pair, ...], tuple[int, ...], tuple[Any, ...], bool, tuple[Requirement, ...]]:
     """Cropping, output padding, output size and whether the sizes are plain ints, for a transposed
     convolution (PyTorch's semantics; "valid"/"same" as TensorFlow's)."""
     rank = len(kernel)
@@ -648,5 +692,14 @@ def _transposed_geometry(options, sizes, kernel, stride, dilation, extents, inpu
                 "The output size must be below 2**31 along each axis (the frameworks index with 32-bit ints). "
                 f"Received: output size {'x'.join(map(str, out_size))}"
             )
+    requirements = tuple(
+        Requirement(o, 1, (
+            "The transposed convolution's output must have at least one element on each axis: "
+            "(i-1)·stride - pad_before - pad_after + dilation·(k-1) + output_padding + 1. Received: "
+            f"{input_name} too small on spatial axis {axis} ({_run_time_text(input_name, input_shape, traced)}), "
+            f"kernel {'x'.join(map(str, kernel))}, stride {stride}, padding {padding}, dilation {dilation}"))
+        for axis, (h, o) in enumerate(zip(sizes, out_size))
+        if traced or not is_static(h)
+    )
     spatial_static = not traced and all(is_static(v) for v in (*sizes, *out_size))
-    return padding, extra, out_size, spatial_static
+    return padding, extra, out_size, spatial_static, requirements

@@ -16,6 +16,7 @@ from collections.abc import Callable
 from typing import Any
 
 from ._spec import ConvPlan
+from ._taps import reach
 
 
 def forward_twin(plan: ConvPlan) -> tuple[ConvPlan, tuple[tuple[int, int], ...]]:
@@ -66,4 +67,7 @@ def conv_transpose(xp: Any, forward: Callable[[Any, Any, Any, ConvPlan], Any], x
                    plan: ConvPlan) -> Any:
     """The transposed ``plan`` on batched arrays, computed by ``forward(x, weight, bias, plan)``."""
     twin, crops = forward_twin(plan)
+    found = reach(twin)
+    if found is not None and found.trims and not found.empty:  # taps that read only padding: a huge dilation
+        forward, twin = found.cut(forward), found.plan
     return forward(dilate(xp, x, plan, crops), flipped_weight(xp, weight, plan), bias, twin)

@@ -15,7 +15,7 @@ if TYPE_CHECKING:
 
     import numpy as np
 
-    from .._spec import ConvPlan
+    from .._spec import ConvPlan, Requirement
 
 
 class Backend:
@@ -39,6 +39,10 @@ class Backend:
     #: The dtypes this backend computes, by name (the README's table); every other dtype is
     #: refused with a TypeError before any work. The Array API's real dtypes by default.
     dtypes: ClassVar[frozenset[str]] = STANDARD
+
+    def dtype_hint(self, name: str) -> str:
+        """Why this backend lacks the dtype ``name`` where it is a setting (``"; ..."``), else ``""``."""
+        return ""
 
     @property
     def framework(self) -> ModuleType:
@@ -85,12 +89,29 @@ class Backend:
         except Exception:  # JAX tracers and the like have no concrete device
             return None
 
-    def asarray_like(self, value: Any, like: Any) -> Any:
-        """``value`` (a Python list or scalar) as an array of this library, on ``like``'s device."""
-        xp = self.namespace(like)
+    def asarray_like(self, value: Any, like: Any, name: str = "x") -> Any:
+        """``value`` (a Python list or scalar) as an array of this library on ``like``'s device, in the
+        dtype the Array API gives Python scalars beside ``like`` (:mod:`xpconv.backends._lists`);
+        alone (``like`` is None), in the library's default dtypes."""
+        from ._lists import list_dtype, numbers
+
+        data = numbers(name, value)
         if like is None:
-            return xp.asarray(value)
-        return xp.asarray(value, device=self.device(like))
+            return self.namespace(like).asarray(data)
+        xp = self.namespace(like)
+        return xp.asarray(data, dtype=list_dtype(xp, name, data, like), device=self.device(like))
+
+    def adopt(self, value: Any, like: Any) -> Any:
+        """``value``, an array of another library, as an array of this one for a call whose input is
+        ``like``; ``None`` refuses (then mixing libraries is a ``TypeError``). A NumPy array is
+        converted onto ``like``'s library and device, keeping its dtype (as ``jnp`` and ``tf``
+        functions take NumPy arrays); container libraries (Dask) also take their chunks' library."""
+        import sys
+
+        numpy = sys.modules.get("numpy")
+        if numpy is None or type(value) is not numpy.ndarray:
+            return None
+        return self.namespace(like).asarray(value, device=self.device(like))
 
     def version(self) -> str:
         return str(getattr(self.framework, "__version__", "unknown"))
@@ -149,6 +170,12 @@ class Backend:
 
         return prepadded
 
+    def dense(self, name: str, a: Any) -> Any:
+        """``a``, an array of this library, as the plain dense array xpconv computes with (NumPy's
+        ``np.matrix`` as an ndarray); a ``TypeError`` naming ``name`` for what cannot be one as it is
+        (a sparse, nested or masked array)."""
+        return a
+
     def check_devices(self, x: Any, weight: Any, bias: Any) -> None:
         """Raise unless the arrays share a device (where devices can be known)."""
         device = self.device(x)
@@ -159,11 +186,25 @@ class Backend:
 
             _check_devices(self, {n: a for n, a in (("x", x), ("weight", weight), ("bias", bias)) if a is not None})
 
-    def adopt(self, value: Any, like: Any) -> Any:
-        """``value``, an array of another library, as an array of this one for a call whose first
-        array is ``like``; ``None`` refuses (then mixing libraries is a ``TypeError``). Only
-        container libraries override it: a Dask input takes a weight of its chunks' library."""
-        return None
+    def own_kernel(self, kernel: Callable[[Any, Any, Any, ConvPlan], Any]) -> Callable[[Any, Any, Any, ConvPlan], Any]:
+        """``kernel`` as it runs on this library's arrays (a backend whose arrays need converting
+        around a kernel, such as MXNet's ``mx.nd``, wraps it)."""
+        return kernel
+
+    def guard_empty_batch(self, kernel: Callable[[Any, Any, Any, ConvPlan], Any],
+                          empty: Callable[[Any, Any, Any, ConvPlan], Any]) -> Callable[[Any, Any, Any, ConvPlan], Any]:
+        """``kernel`` for a batch known only at run time; where the framework's kernels can go wrong
+        on an empty batch (TensorFlow with oneDNN returns its input), ``empty`` runs for a batch of 0."""
+        return kernel
+
+    def require(self, x: Any, requirements: tuple[Requirement, ...]) -> Any:
+        """Check the plan's run-time requirements (sizes the framework knows only when it runs) and
+        return ``x``. Here: sizes that compare as Python values; backends with symbolic sizes
+        check in their own way (a graph assertion, ``torch._check``, a shape constraint)."""
+        for requirement in requirements:
+            if not bool(requirement.lhs >= requirement.rhs):
+                raise ValueError(requirement.message)
+        return x
 
     def method_kernel(self, xp: Any, dtype: Any, method: str, plan: ConvPlan) -> Callable[[Any, Any, Any, ConvPlan], Any] | None:
         """The kernel for every ``method``, where this backend picks it itself (a container library

@@ -161,7 +161,8 @@ def resolve(named: dict[str, Any]) -> tuple[Backend, dict[str, Any]]:
     backend = _BY_TYPE.get(kind)
     if backend is not None and all(v is None or type(v) is kind for v in values[1:]):
         # The common case: every array of one type. Devices still must agree.
-        present = [v for v in values if v is not None]
+        named = {name: None if value is None else backend.dense(name, value) for name, value in named.items()}
+        present = [v for v in named.values() if v is not None]
         devices = [backend.device(v) for v in present]
         if len(devices) > 1 and any(d != devices[0] for d in devices[1:]):
             _check_devices(backend, {n: v for n, v in named.items() if v is not None})
@@ -170,12 +171,13 @@ def resolve(named: dict[str, Any]) -> tuple[Backend, dict[str, Any]]:
     for name, value in named.items():
         if value is not None and not isinstance(value, _SEQUENCE_TYPES):
             found[name] = backend_for(value)
+            named = {**named, name: found[name].dense(name, value)}
     names = list(found)
     for other in names[1:]:
         if found[other] is not found[names[0]]:
             first = names[0]
             adopted = found[first].adopt(named[other], named[first])
-            if adopted is not None:  # a Dask input takes a weight of its chunks' library
+            if adopted is not None:  # a NumPy weight beside a tensor; a Dask input's chunk library
                 named = {**named, other: adopted}
                 found[other] = found[first]
                 continue
@@ -199,13 +201,7 @@ def resolve(named: dict[str, Any]) -> tuple[Backend, dict[str, Any]]:
     converted = dict(named)
     for name, value in named.items():
         if isinstance(value, _SEQUENCE_TYPES):
-            try:
-                converted[name] = backend.asarray_like(value, like)
-            except (ValueError, TypeError, OverflowError) as error:  # ragged, or not numbers
-                raise ValueError(
-                    f"{name} must be an array or a rectangular nested list of numbers. Received: {name} of "
-                    f"type {type(value).__name__} that {backend.name} cannot convert ({error})"
-                ) from None
+            converted[name] = backend.asarray_like(value, like, name)
     _check_devices(backend, {n: converted[n] for n in names})
     return backend, converted
 

@@ -42,14 +42,18 @@ def _namespace() -> Any:
     return namespace
 
 
+#: The chunk libraries Dask itself can type and join (NumPy's dtypes; CuPy shares them).
+_CHUNK_LIBRARIES = ("numpy", "cupy")
+
+
 class DaskBackend(Backend):
-    """``dask.array.Array`` inputs, whatever library their chunks hold."""
+    """``dask.array.Array`` inputs of NumPy (or CuPy) chunks."""
 
     name = "dask"
     module = "dask"  # a top-level name: the installed check imports nothing
     distribution = "dask"
     has_native = True  # method="native" is handed on to the blocks; their backend decides (checked first)
-    dtypes = STANDARD | {"float16"}  # what NumPy chunks compute; another chunk library checks its own
+    dtypes = STANDARD | {"float16"}  # what NumPy chunks compute
 
     def is_loaded(self) -> bool:
         return sys.modules.get("dask.array") is not None and super().is_loaded()
@@ -68,6 +72,24 @@ class DaskBackend(Backend):
 
     def native_supports(self, dtype: Any) -> bool:
         return True
+
+    def dense(self, name: str, a: Any) -> Any:
+        """Dask arrays of NumPy (or CuPy) chunks: Dask keeps a NumPy dtype for every array, which
+        the tensors of other libraries (torch, JAX, TensorFlow) do not have, so their chunks
+        cannot be typed, rechunked or joined by Dask itself."""
+        meta = getattr(a, "_meta", None)
+        if type(meta).__module__.split(".")[0] not in _CHUNK_LIBRARIES:
+            try:
+                library = _chunk_backend(a).name
+            except TypeError:  # not even an array xpconv knows
+                library = type(meta).__module__.split(".")[0]
+            raise TypeError(
+                f"{name} must be a Dask array of NumPy or CuPy chunks: Dask types, rechunks and joins blocks "
+                f"with NumPy's own functions, which {library} arrays do not go through. Received: {name} with "
+                f"chunks of type {type(meta).__module__}.{type(meta).__qualname__} ({library}); use "
+                f"{name}.map_blocks(numpy.asarray) for NumPy chunks, or {library} arrays without Dask"
+            )
+        return a
 
     def adopt(self, value: Any, like: Any) -> Any:
         """A weight or bias of the input's chunk library, as a one-chunk Dask array (lazy)."""

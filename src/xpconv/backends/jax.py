@@ -12,12 +12,29 @@ if TYPE_CHECKING:
     from .._spec import ConvPlan
 
 
+_WIDE = frozenset({"int64", "uint64", "float64", "complex128"})
+
+
 class JaxBackend(Backend):
     name = "jax"
     module = "jax"
     distribution = "jax"
     has_native = True
-    dtypes = STANDARD | {"float16", "bfloat16"}  # not 8-bit floats or 4-bit ints (wrong sums); complex too
+    #: Not 8-bit floats or 4-bit ints (wrong sums); 64-bit dtypes only with ``jax_enable_x64``.
+    all_dtypes = STANDARD | {"float16", "bfloat16"}
+
+    @property  # type: ignore[override]
+    def dtypes(self) -> frozenset[str]:  # type: ignore[override]
+        """The dtypes JAX computes now: without ``jax_enable_x64``, none of 64 bits."""
+        if self.framework.config.jax_enable_x64:
+            return self.all_dtypes
+        return frozenset(n for n in self.all_dtypes if n not in _WIDE)
+
+    def dtype_hint(self, name: str) -> str:
+        if name in _WIDE and not self.framework.config.jax_enable_x64:
+            return (f"; JAX computes {name} only with 64-bit types enabled: "
+                    "jax.config.update('jax_enable_x64', True) (without it, it is silently 32-bit)")
+        return ""
 
     def looks_usable(self, module: Any) -> bool:
         return isinstance(getattr(module, "Array", None), type)
@@ -30,6 +47,25 @@ class JaxBackend(Backend):
 
     def namespace(self, x: Any) -> Any:
         return self.framework.numpy
+
+    def require(self, x: Any, requirements: Any) -> Any:
+        """Symbolic sizes (``jax.export``) must be proved large enough when tracing: JAX decides a
+        comparison from the constraints declared with ``jax.export.symbolic_shape(...,
+        constraints=...)`` and checks those constraints when the exported function is called."""
+        for requirement in requirements:
+            lhs, rhs = requirement.lhs, requirement.rhs
+            try:
+                holds = bool(lhs >= rhs)
+            except Exception as error:  # InconclusiveDimensionOperation: not provable either way
+                if "Inconclusive" not in type(error).__name__:
+                    raise
+                raise ValueError(
+                    f"{requirement.message}. With symbolic sizes, declare the bound: "
+                    f"jax.export.symbolic_shape(..., constraints=['{lhs} >= {rhs}'])"
+                ) from None
+            if not holds:
+                raise ValueError(requirement.message)
+        return x
 
     def device(self, x: Any) -> Any:
         try:

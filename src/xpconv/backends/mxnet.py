@@ -48,14 +48,14 @@ class MxnetBackend(Backend):
     def device(self, x: Any) -> Any:
         return x.ctx
 
-    def asarray_like(self, value: Any, like: Any) -> Any:
+    def asarray_like(self, value: Any, like: Any, name: str = "x") -> Any:
         """A Python list or scalar as an array of ``like``'s kind (``mx.np`` or ``mx.nd``) and context."""
-        from . import mxnet_namespace
+        out = super().asarray_like(value, like, name)
+        return out if like is None or isinstance(like, self.framework.np.ndarray) else out.as_nd_ndarray()
 
-        if like is None:
-            return mxnet_namespace.asarray(value)
-        out = mxnet_namespace.asarray(value, device=like.ctx)
-        return out if isinstance(like, self.framework.np.ndarray) else out.as_nd_ndarray()
+    def adopt(self, value: Any, like: Any) -> Any:
+        out = super().adopt(value, like)
+        return out if out is None or isinstance(like, self.framework.np.ndarray) else out.as_nd_ndarray()
 
     def to_numpy(self, x: Any) -> Any:
         return x.asnumpy()
@@ -71,14 +71,17 @@ class MxnetBackend(Backend):
     def drop_batch(self, y: Any) -> Any:
         return y[0]  # a view; y[0, ...] goes through MXNet's slow indexing path
 
+    def own_kernel(self, kernel: Callable[[Any, Any, Any, ConvPlan], Any]) -> Callable[[Any, Any, Any, ConvPlan], Any]:
+        return _same_kind(self.framework, kernel)
+
     def portable_kernel(self, xp: Any) -> Callable[[Any, Any, Any, ConvPlan], Any]:
         from .. import _portable
 
-        return _same_kind(self.framework, functools.partial(_portable.conv, xp))
+        return self.own_kernel(functools.partial(_portable.conv, xp))
 
     def native_kernel(self, plan: ConvPlan) -> Callable[[Any, Any, Any, ConvPlan], Any]:
         """The base class's choice (padding modes applied first, transposed plans), on ``mx.np`` arrays."""
-        return _same_kind(self.framework, super().native_kernel(plan))
+        return self.own_kernel(super().native_kernel(plan))
 
     def native_forward(self, x: Any, weight: Any, bias: Any, plan: ConvPlan) -> Any:
         from ._mxnet_native import convolve

@@ -10,7 +10,7 @@ arrays report them). Importing it imports MXNet; xpconv does so only once the ca
 MXNet array.
 
 Functions: ``asarray``, ``astype``, ``broadcast_to``, ``concat``, ``flip``, ``isdtype``,
-``matmul``, ``permute_dims``, ``reshape``, ``result_type``, ``stack``, ``zeros_like``.
+``matmul``, ``permute_dims``, ``reshape``, ``result_type``, ``stack``, ``zeros``, ``zeros_like``.
 
 MXNet has the dtypes int8, int32, int64, uint8, float16, float32 and float64 (no int16, no
 uint16-64, no bfloat16, no complex). Promotion follows the standard's tables within a kind;
@@ -275,6 +275,12 @@ def result_type(*arrays_and_dtypes: Any) -> Any:
 def stack(arrays: Sequence[Any], /, *, axis: int = 0) -> Any:
     """Join along a new ``axis``, promoting dtypes."""
     return _np.stack(_common(arrays), axis=axis)
+
+
+def zeros(shape: Any, *, dtype: Any = None, device: Any = None) -> Any:
+    """Zeros of ``shape`` (a 0 in it is a size, as in NumPy, not MXNet's "unknown")."""
+    with mx.util.np_shape(True):
+        return _np.zeros(shape, dtype=float32 if dtype is None else _dtype(dtype), ctx=device)
 
 
 @_keeps_kind

@@ -30,17 +30,18 @@ class NumpyBackend(Backend):
     def device(self, x: Any) -> Any:
         return "cpu"
 
-    def asarray_like(self, value: Any, like: Any) -> Any:
-        """A Python list or scalar as an array; a ragged list is refused on every NumPy (before
-        1.24 NumPy made an object array of it, with a warning)."""
-        import warnings
-
-        with warnings.catch_warnings():
-            warnings.simplefilter("ignore", getattr(self.framework, "VisibleDeprecationWarning", Warning))
-            out = super().asarray_like(value, like)
-        if out.dtype == object:
-            raise ValueError("a ragged nested list")
-        return out
+    def dense(self, name: str, a: Any) -> Any:
+        """``np.matrix`` (always 2-D) as a plain ndarray; a masked array is refused (its mask would
+        be ignored)."""
+        np = self.framework
+        if type(a) is np.ndarray:
+            return a
+        if isinstance(a, np.ma.MaskedArray):
+            raise TypeError(
+                f"{name} must be a plain ndarray: the mask of a masked array would be ignored. Received: {name}, "
+                f"a numpy.ma.MaskedArray; pass {name}.filled(0) or {name}.data"
+            )
+        return np.asarray(a) if isinstance(a, np.matrix) else a
 
     def auto_kernel(self, xp: Any, dtype: Any, plan: ConvPlan) -> Callable[[Any, Any, Any, ConvPlan], Any]:
         """NumPy has no convolution of its own: ``auto`` runs xpconv's NumPy kernel for 1 and 2

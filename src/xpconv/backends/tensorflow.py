@@ -62,6 +62,36 @@ class TensorflowBackend(Backend):
         tf = self.framework
         return dtype in (tf.float16, tf.bfloat16, tf.float32, tf.float64)
 
+    def guard_empty_batch(self, kernel: Any, empty: Any) -> Any:
+        """A batch known only at run time runs ``kernel`` only when it is not empty: with oneDNN on
+        (the default on CPUs with AVX-512), TensorFlow's convolutions return their input unchanged
+        for an empty batch."""
+        tf = self.framework
+
+        def guarded(x: Any, weight: Any, bias: Any, plan: ConvPlan) -> Any:
+            return tf.cond(tf.shape(x)[0] > 0, lambda: kernel(x, weight, bias, plan),
+                           lambda: empty(x, weight, bias, plan))
+
+        return guarded
+
+    def require(self, x: Any, requirements: Any) -> Any:
+        """Sizes known only at run time are checked by graph assertions that ``x`` depends on;
+        their message names the argument as the eager check does."""
+        tf = self.framework
+        checks = []
+        for requirement in requirements:
+            lhs, rhs = requirement.lhs, requirement.rhs
+            if isinstance(lhs, int) and isinstance(rhs, int):
+                if lhs < rhs:
+                    raise ValueError(requirement.message)
+                continue
+            checks.append(tf.debugging.assert_greater_equal(
+                tf.cast(lhs, tf.int64), tf.cast(rhs, tf.int64), message=requirement.message))
+        if not checks:
+            return x
+        with tf.control_dependencies(checks):
+            return tf.identity(x)
+
     def add_batch(self, x: Any) -> Any:
         return self.framework.raw_ops.ExpandDims(input=x, axis=0)
 

@@ -6,7 +6,7 @@ signatures and semantics, plus the standard's dtype objects. Importing it import
 TensorFlow; xpconv does so only once the caller holds a ``tf.Tensor``.
 
 Functions: ``asarray``, ``astype``, ``broadcast_to``, ``concat``, ``flip``, ``isdtype``,
-``matmul``, ``permute_dims``, ``reshape``, ``result_type``, ``stack``, ``zeros_like``.
+``matmul``, ``permute_dims``, ``reshape``, ``result_type``, ``stack``, ``zeros``, ``zeros_like``.
 
 Type promotion follows the standard's tables within a kind; across kinds (an integer
 with a floating dtype) the floating dtype wins, as in PyTorch and JAX, and float16 with
@@ -179,6 +179,15 @@ def stack(arrays: Sequence[tf.Tensor], /, *, axis: int = 0) -> tf.Tensor:
     arrays = list(arrays)
     dtype = result_type(*arrays)
     return tf.stack([a if a.dtype == dtype else tf.cast(a, dtype) for a in arrays], axis=axis)
+
+
+def zeros(shape: Any, *, dtype: Any = None, device: Any = None) -> tf.Tensor:
+    """Zeros of ``shape`` (whose sizes may be scalar tensors: sizes known only at run time)."""
+    with _device_scope(device):
+        sizes = shape if isinstance(shape, (tuple, list)) else (shape,)
+        if any(isinstance(n, (tf.Tensor, tf.Variable)) for n in sizes):
+            shape = tf.stack([tf.cast(n, tf.int32) for n in sizes])
+        return tf.zeros(shape, dtype=float32 if dtype is None else dtype)
 
 
 def zeros_like(x: tf.Tensor, /, *, dtype: Any = None, device: Any = None) -> tf.Tensor:

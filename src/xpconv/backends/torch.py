@@ -37,6 +37,26 @@ class TorchBackend(Backend):
     def size_max(self, a: Any, b: Any) -> Any:
         return self.framework.sym_max(a, b)  # no guard on a SymInt (torch.export, dynamic=True)
 
+    def shape(self, x: Any) -> tuple[Any, ...]:
+        """Ints; under ``torch.jit.trace`` the sizes are traced 0-d tensors, read as the ints they
+        hold (the trace then holds this call's shape, as ``torch.jit.trace`` documents)."""
+        shape = tuple(x.shape)
+        if shape and type(shape[0]) is not int and isinstance(shape[0], self.framework.Tensor):
+            import warnings
+
+            with warnings.catch_warnings():
+                warnings.simplefilter("ignore", self.framework.jit.TracerWarning)
+                return tuple(int(d) for d in shape)
+        return shape
+
+    def require(self, x: Any, requirements: Any) -> Any:
+        """``torch._check_value``: a guard under ``torch.compile``/``torch.export`` (checked again
+        for every new size), a ``ValueError`` naming the argument when it fails."""
+        for requirement in requirements:
+            message = requirement.message
+            self.framework._check_value(requirement.lhs >= requirement.rhs, lambda message=message: message)
+        return x
+
     def namespace(self, x: Any) -> Any:
         import array_api_compat.torch
 
@@ -52,10 +72,21 @@ class TorchBackend(Backend):
         torch = self.framework
         return dtype in (torch.float32, torch.float64, torch.float16, torch.bfloat16, torch.complex64, torch.complex128)
 
+    def dense(self, name: str, a: Any) -> Any:
+        if a.layout is not self.framework.strided or a.is_nested:
+            kind = "a nested tensor" if a.is_nested else f"layout {a.layout}"
+            fix = "a padded one (.to_padded_tensor(0))" if a.is_nested else "a dense one (.to_dense())"
+            raise TypeError(f"{name} must be a dense (strided) tensor. Received: {name} with {kind}; convert it to {fix}")
+        return a
+
     def check_devices(self, x: Any, weight: Any, bias: Any) -> None:
+        """Devices agree, and (on the validated-call fast path, where tensors of one type meet) no
+        sparse or nested tensor comes where a dense one was validated."""
         device = x.device
         if weight.device != device or (bias is not None and bias.device != device):
             super().check_devices(x, weight, bias)
+        if x.layout is not self.framework.strided or x.is_nested:
+            self.dense("x", x)
 
     def native_kernel(self, plan: ConvPlan) -> Any:
         """The common case (static sizes, channels first, equal zero padding on both sides) as one

@@ -88,6 +88,18 @@ def _check_bench(bench: argparse.ArgumentParser, args: argparse.Namespace) -> No
             hint = " ".join(f'"xpconv[{EXTRAS[name]}]"' for name in missing)
             bench.error(f"argument --backend: not installed: {', '.join(missing)} "
                         f"(installed: {', '.join(n for n, p in present.items() if p)}); pip install {hint}")
+    for option in ("json_file", "markdown_file", "plot"):
+        path = getattr(args, option)
+        if not path:
+            continue
+        flag = f"argument --{option.replace('_', '-')}"
+        folder = os.path.dirname(path)
+        if folder and not os.path.isdir(folder):
+            bench.error(f"{flag}: no such directory: {folder!r}")
+        if os.path.isdir(path):
+            bench.error(f"{flag}: {path!r} is a directory; give a file name")
+        if not os.access(folder or os.curdir, os.W_OK) or (os.path.exists(path) and not os.access(path, os.W_OK)):
+            bench.error(f"{flag}: cannot write {path!r} (permission denied)")
     if args.workload and LARGE_IMAGE in args.workload:
         for module in ("dask", "distributed"):
             if importlib.util.find_spec(module) is None:
@@ -102,11 +114,6 @@ def _check_bench(bench: argparse.ArgumentParser, args: argparse.Namespace) -> No
         suffix = Path(args.plot).suffix.lower().lstrip(".")
         if suffix and suffix not in formats:
             bench.error(f"argument --plot: cannot write {suffix!r} (choose from {', '.join(formats)})")
-    for option in ("json_file", "markdown_file", "plot"):
-        path = getattr(args, option)
-        folder = os.path.dirname(path) if path else ""
-        if folder and not os.path.isdir(folder):
-            bench.error(f"argument --{option.replace('_', '-')}: no such directory: {folder!r}")
 
 
 def main(argv: list[str] | None = None) -> int:
