@@ -1,12 +1,12 @@
 """xpconv: multi-channel convolution (1-D, 2-D, 3-D, transposed), written once against the Array API standard.
 
-NumPy, PyTorch, JAX, TensorFlow and array_api_strict arrays (and any array that
+NumPy, PyTorch, JAX, TensorFlow, MXNet, Dask and array_api_strict arrays (and any array that
 array-api-compat recognizes) go in; the same library's array comes out, on the same device.
 Importing xpconv imports no array framework.
 """
 
-from ._chapter import corr2d, corr2d_multi_in, corr2d_multi_in_out, corr2d_multi_in_out_1x1
-from ._conv import (
+from ._plan import ConvOptions, ConvPlan, Kind
+from .api import (
     conv,
     conv1d,
     conv2d,
@@ -15,14 +15,19 @@ from ._conv import (
     conv_transpose1d,
     conv_transpose2d,
     conv_transpose3d,
+    plan,
 )
 from .backends import available_backends, register_backend, registered_backends
+from .chapter import corr2d, corr2d_multi_in, corr2d_multi_in_out, corr2d_multi_in_out_1x1
 from .cost import ConvCost, conv2d_cost, conv_cost, param_count
 
 __version__ = "0.1.0"
 
 __all__ = [
     "ConvCost",
+    "ConvOptions",
+    "ConvPlan",
+    "Kind",
     "available_backends",
     "conv",
     "conv1d",
@@ -39,6 +44,7 @@ __all__ = [
     "corr2d_multi_in_out",
     "corr2d_multi_in_out_1x1",
     "param_count",
+    "plan",
     "register_backend",
     "registered_backends",
 ]

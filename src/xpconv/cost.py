@@ -6,7 +6,7 @@ import math
 from collections.abc import Sequence
 from dataclasses import dataclass
 
-from ._spec import PaddingArg, _int, make_options, make_plan, to_pair
+from ._plan import ConvOptions, Kind, PaddingArg, as_int, make_plan, to_pair
 
 __all__ = ["ConvCost", "conv2d_cost", "conv_cost", "param_count"]
 
@@ -37,15 +37,15 @@ def param_count(
     >>> param_count(3, 64, 3)
     1792
     """
-    c_in_i = _int(c_in, "c_in", "a positive int")
-    c_out_i = _int(c_out, "c_out", "a positive int")
+    c_in_i = as_int(c_in, "c_in", "a positive int")
+    c_out_i = as_int(c_out, "c_out", "a positive int")
     for name, value in (("c_in", c_in_i), ("c_out", c_out_i)):
         if value < 1:
             raise ValueError(f"{name} must be a positive int. Received: {name}={value}")
     kh, kw = to_pair(kernel_size, "kernel_size", minimum=1)
     if not isinstance(bias, bool):
         raise TypeError(f"bias must be a bool. Received: bias={bias!r}")
-    options = make_options(1, 0, 1, groups, "NCHW", cache=False)
+    options = ConvOptions(groups=groups, data_format="NCHW").validated(Kind.FORWARD)
     if c_in_i % options.groups or c_out_i % options.groups:
         raise ValueError(
             "groups must divide c_in and c_out. Received: "
@@ -80,7 +80,7 @@ class ConvCost:
 def _shape(value: object, name: str) -> tuple[int, ...]:
     if not isinstance(value, Sequence) or isinstance(value, str):
         raise TypeError(f"{name} must be a tuple of positive ints. Received: {name}={value!r}")
-    shape = tuple(_int(v, name, "a tuple of positive ints") for v in value)
+    shape = tuple(as_int(v, name, "a tuple of positive ints") for v in value)
     if any(v < 1 for v in shape):
         raise ValueError(f"{name} must be a tuple of positive ints. Received: {name}={tuple(value)!r}")
     return shape
@@ -128,10 +128,16 @@ def conv_cost(
         raise TypeError(f"bias must be a bool. Received: bias={bias!r}")
     if not isinstance(transpose, bool):
         raise TypeError(f"transpose must be a bool. Received: transpose={transpose!r}")
-    options = make_options(stride, padding, dilation, groups, "channels_first", "zeros", output_padding, transpose,
-                           cache=False)
+    options = ConvOptions(stride=stride, padding=padding, dilation=dilation, groups=groups, output_padding=output_padding)
+    return _cost(Kind.TRANSPOSED if transpose else Kind.FORWARD, options, input_shape, weight_shape, bias)
+
+
+def _cost(kind: Kind, options: ConvOptions, input_shape: Sequence[int], weight_shape: Sequence[int],
+          bias: bool) -> ConvCost:
+    """The plan of these shapes (the convolutions' own rules) and what it costs."""
     w_shape = _shape(weight_shape, "weight_shape")
-    plan = make_plan(options, _shape(input_shape, "input_shape"), w_shape, None, "input_shape", "weight_shape")
+    plan = make_plan(kind, options.validated(kind), _shape(input_shape, "input_shape"), w_shape, None,
+                     ("input_shape", "weight_shape"))
     params = math.prod(w_shape) + (plan.out_channels if bias else 0)
     return ConvCost(output_shape=plan.output_shape, params=params, macs=plan.macs, flops=2 * plan.macs)
 
@@ -168,8 +174,5 @@ def conv2d_cost(
     """
     if not isinstance(bias, bool):
         raise TypeError(f"bias must be a bool. Received: bias={bias!r}")
-    options = make_options(stride, padding, dilation, groups, "NCHW", cache=False)
-    w_shape = _shape(weight_shape, "weight_shape")
-    plan = make_plan(options, _shape(input_shape, "input_shape"), w_shape, None, "input_shape", "weight_shape")
-    params = math.prod(w_shape) + (plan.out_channels if bias else 0)
-    return ConvCost(output_shape=plan.output_shape, params=params, macs=plan.macs, flops=2 * plan.macs)
+    options = ConvOptions(stride=stride, padding=padding, dilation=dilation, groups=groups, data_format="NCHW")
+    return _cost(Kind.FORWARD, options, input_shape, weight_shape, bias)

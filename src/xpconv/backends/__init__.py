@@ -1,12 +1,20 @@
-"""The backend registry: which array library a call's arrays belong to.
+"""The backends: one module (or small package) per array library, and the registry of them.
 
-Backends are consulted in order; each is asked only when its library is already in
-``sys.modules``, so xpconv never imports a framework by itself. The answer is cached
-per array type. Register your own with :func:`register_backend`.
+Each backend declares what the rest of xpconv reads about it (see :class:`Backend`): its name,
+pip extra, test lane and requirement files, dtypes and capabilities. The built-in backends are
+every :class:`Backend` subclass defined in this package's modules, registered in order of
+:attr:`Backend.priority`; a backend is consulted only when its library is already in
+``sys.modules``, so xpconv never imports a framework by itself. Register your own with
+:func:`register_backend`.
 """
 
-from ._base import Backend
-from ._registry import (
+from __future__ import annotations
+
+import importlib
+import pkgutil
+
+from .base import Backend
+from .registry import (
     available_backends,
     backend_for,
     backend_of_type,
@@ -18,25 +26,29 @@ from ._registry import (
     resolve,
     unregister_backend,
 )
-from .array_api_strict import ArrayApiStrictBackend
-from .dask import DaskBackend
-from .generic import GenericArrayApiBackend
-from .jax import JaxBackend
-from .mxnet import MxnetBackend
-from .numpy import NumpyBackend
-from .tensorflow import TensorflowBackend
-from .torch import TorchBackend
 
-for _backend in (
-    NumpyBackend(),
-    TorchBackend(),
-    JaxBackend(),
-    TensorflowBackend(),
-    MxnetBackend(),
-    ArrayApiStrictBackend(),
-    DaskBackend(),
-    GenericArrayApiBackend(),
-):
+
+def _builtin() -> list[Backend]:
+    """One instance of every backend class defined in this package (modules that import a
+    framework at import time, the namespaces, live inside the backends' own packages)."""
+    found = []
+    for info in pkgutil.iter_modules(__path__):
+        module = importlib.import_module(f"{__name__}.{info.name}")
+        for value in vars(module).values():
+            if isinstance(value, type) and issubclass(value, Backend) and value.__module__ == module.__name__ \
+                    and "name" in vars(value):
+                found.append(value())
+    return found
+
+
+def catalog() -> list[Backend]:
+    """The registered backends, in the order they are consulted: what they declare (name, extra,
+    lane, requirement files, dtypes, capabilities) is the one list of frameworks that the
+    nox sessions, CI, the CLI and the test fixture read."""
+    return [get_backend(name) for name in registered_backends()]
+
+
+for _backend in _builtin():
     register_backend(_backend)
 
 __all__ = [
@@ -44,6 +56,7 @@ __all__ = [
     "available_backends",
     "backend_for",
     "backend_of_type",
+    "catalog",
     "get_backend",
     "on_registry_change",
     "register_backend",

@@ -4,13 +4,17 @@ from __future__ import annotations
 
 from typing import Any
 
-from ._base import Backend
+from .base import Backend
 
 
 class ArrayApiStrictBackend(Backend):
     name = "array_api_strict"
     module = "array_api_strict"
-    distribution = "array-api-strict"
+    priority = 60
+    extra = "strict"
+    lane = "strict"
+    requirements = ("numpy.txt", "array-api-strict.txt")
+    default = True
 
     def matches(self, x: object) -> bool:
         # The Array class is not exported; the type of any of its arrays is it.

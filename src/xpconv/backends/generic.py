@@ -1,10 +1,10 @@
-"""Any other array that array-api-compat recognizes (CuPy, Dask, ...): portable path only."""
+"""Any other array that array-api-compat recognizes (CuPy, ...): portable path only."""
 
 from __future__ import annotations
 
 from typing import Any
 
-from ._base import Backend
+from .base import Backend
 
 
 class GenericArrayApiBackend(Backend):
@@ -12,7 +12,7 @@ class GenericArrayApiBackend(Backend):
 
     name = "array_api"
     module = "array_api_compat"
-    distribution = "array-api-compat"
+    priority = 99  # the fallback: consulted last
 
     def is_loaded(self) -> bool:
         return True  # array-api-compat is a dependency; it imports no framework itself

@@ -3,35 +3,45 @@ works on tracers under ``jax.jit``."""
 
 from __future__ import annotations
 
+import sys
 from typing import TYPE_CHECKING, Any
 
 from .._dtypes import STANDARD
-from ._base import Backend
+from .base import Backend, Kernel
 
 if TYPE_CHECKING:
-    from .._spec import ConvPlan
+    from .._plan import ConvPlan
 
 
 _WIDE = frozenset({"int64", "uint64", "float64", "complex128"})
 
 
+def _x64() -> bool:
+    """Whether JAX computes 64-bit dtypes (``jax_enable_x64``); True while JAX is not imported."""
+    jax = sys.modules.get("jax")
+    return jax is None or bool(jax.config.jax_enable_x64)
+
+
 class JaxBackend(Backend):
     name = "jax"
     module = "jax"
-    distribution = "jax"
-    has_native = True
+    priority = 30
+    extra = "jax"
+    lane = "jax"
+    requirements = ("numpy.txt", "jax.txt")
+    default = True
+    preferred_layout = "channels_last"
     #: Not 8-bit floats or 4-bit ints (wrong sums); 64-bit dtypes only with ``jax_enable_x64``.
     all_dtypes = STANDARD | {"float16", "bfloat16"}
+    native_dtypes = all_dtypes  # lax.conv_general_dilated takes integers too
 
     @property  # type: ignore[override]
     def dtypes(self) -> frozenset[str]:  # type: ignore[override]
         """The dtypes JAX computes now: without ``jax_enable_x64``, none of 64 bits."""
-        if self.framework.config.jax_enable_x64:
-            return self.all_dtypes
-        return frozenset(n for n in self.all_dtypes if n not in _WIDE)
+        return self.all_dtypes if _x64() else frozenset(n for n in self.all_dtypes if n not in _WIDE)
 
     def dtype_hint(self, name: str) -> str:
-        if name in _WIDE and not self.framework.config.jax_enable_x64:
+        if name in _WIDE and not _x64():
             return (f"; JAX computes {name} only with 64-bit types enabled: "
                     "jax.config.update('jax_enable_x64', True) (without it, it is silently 32-bit)")
         return ""
@@ -74,37 +84,29 @@ class JaxBackend(Backend):
             return None
         return next(iter(devices)) if len(devices) == 1 else frozenset(devices)
 
-    def native_supports(self, dtype: Any) -> bool:
-        jnp = self.framework.numpy
-        return jnp.issubdtype(dtype, jnp.inexact) or jnp.issubdtype(dtype, jnp.integer)
-
-    def auto_kernel(self, xp: Any, dtype: Any, plan: ConvPlan) -> Any:
+    def prefers_own(self, plan: ConvPlan, dtype: Any) -> bool:
         """XLA's CPU convolution is far behind on two shapes (measured with ``xpconv bench``,
-        jax 0.10.2): depthwise layers (about 20x slower than the portable broadcast form) and
-        1x1 kernels (one matrix product is up to 3x faster). Those run the portable kernel,
-        under ``jax.jit`` as well; everything else runs ``lax.conv_general_dilated``."""
-        if (plan.is_pointwise or plan.is_depthwise) and plan.spatial_static and not plan.transposed:
-            import functools
-
-            from .. import _portable
-
-            return functools.partial(_portable.conv, xp)
-        return super().auto_kernel(xp, dtype, plan)
+        jax 0.10.2): depthwise layers (about 20x slower than the direct broadcast form) and 1x1
+        kernels (one matrix product is up to 3x faster); with static sizes, also under ``jax.jit``."""
+        return (plan.is_pointwise or plan.is_depthwise) and plan.spatial_static
 
     def native_forward(self, x: Any, weight: Any, bias: Any, plan: ConvPlan) -> Any:
         # symbolic "same" sizes: XLA's own "SAME", the same rule, resolved when shapes are known
         padding = "SAME" if plan.native_same else plan.padding
         return self._convolve(x, weight, bias, plan, padding, plan.stride, (1,) * plan.rank)
 
-    def native_transposed(self, x: Any, weight: Any, bias: Any, plan: ConvPlan) -> Any:
-        """The input dilated by the stride (``lhs_dilation``), the kernel flipped and its channel
-        axes swapped; negative padding crops."""
-        from .._transpose import flipped_weight
+    def native_transposed(self, plan: ConvPlan) -> Kernel:
+        """Every transposed plan: the input dilated by the stride (``lhs_dilation``), the kernel
+        flipped and its channel axes swapped (:mod:`xpconv.kernels.transpose`); negative padding crops."""
+        from ..kernels.transpose import flipped_weight, twin_padding
 
-        padding = [(d * (k - 1) - a, d * (k - 1) - b + extra)
-                   for k, d, (a, b), extra in zip(plan.kernel, plan.dilation, plan.padding, plan.output_padding)]
-        w = flipped_weight(self.framework.numpy, weight, plan)
-        return self._convolve(x, w, bias, plan, padding, (1,) * plan.rank, plan.stride)
+        padding = twin_padding(plan)
+
+        def transposed(x: Any, weight: Any, bias: Any, plan: ConvPlan) -> Any:
+            w = flipped_weight(self.framework.numpy, weight, plan)
+            return self._convolve(x, w, bias, plan, padding, (1,) * plan.rank, plan.stride)
+
+        return transposed
 
     def _convolve(self, x: Any, weight: Any, bias: Any, plan: ConvPlan, padding: Any, strides: Any,
                   lhs_dilation: Any) -> Any:
@@ -120,7 +122,4 @@ class JaxBackend(Backend):
             dimension_numbers=(layout, f"OI{spatial}", layout),
             feature_group_count=plan.groups,
         )
-        if bias is not None:
-            shape = (1, *(1,) * plan.rank, -1) if plan.channels_last else (1, -1, *(1,) * plan.rank)
-            y = y + bias.reshape(shape)
-        return y
+        return y if bias is None else y + bias.reshape(plan.bias_shape)

@@ -2,20 +2,22 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable
 from typing import TYPE_CHECKING, Any
 
 from .._dtypes import STANDARD
-from ._base import Backend
+from .base import Backend, Kernel
 
 if TYPE_CHECKING:
-    from .._spec import ConvPlan
+    from .._plan import ConvPlan
 
 
 class NumpyBackend(Backend):
     name = "numpy"
     module = "numpy"
-    distribution = "numpy"
+    priority = 10
+    lane = "numpy"
+    requirements = ("numpy.txt",)
+    default = True
     dtypes = STANDARD | {"float16"}  # no bfloat16 (ml_dtypes' is not NumPy's), no long double
 
     def matches(self, x: object) -> bool:
@@ -43,11 +45,11 @@ class NumpyBackend(Backend):
             )
         return np.asarray(a) if isinstance(a, np.matrix) else a
 
-    def auto_kernel(self, xp: Any, dtype: Any, plan: ConvPlan) -> Callable[[Any, Any, Any, ConvPlan], Any]:
-        """NumPy has no convolution of its own: ``auto`` runs xpconv's NumPy kernel for 1 and 2
-        spatial axes, the portable kernel for 3."""
+    def direct_kernel(self, xp: Any, plan: ConvPlan) -> Kernel:
+        """NumPy has no convolution of its own: xpconv's blocked NumPy kernel for 1 and 2 spatial
+        axes, the Array API one for 3."""
         if plan.rank == 3:
-            return super().auto_kernel(xp, dtype, plan)
-        from . import _numpy_kernel
+            return super().direct_kernel(xp, plan)
+        from ..kernels import numpy_blocked
 
-        return _numpy_kernel.conv
+        return numpy_blocked.conv

@@ -16,12 +16,9 @@ import sys
 from pathlib import Path
 
 from .. import __version__
-from .bench_report import MARK, NOISY_SPREAD
-from .frameworks import FRAMEWORKS, installed
-from .workloads import LARGE_FULL, LARGE_IMAGE, NAMES, WORKLOADS
-
-#: What to install for each backend that is not a dependency of xpconv itself.
-EXTRAS = {"torch": "torch", "jax": "jax", "tensorflow": "tensorflow", "mxnet": "mxnet", "array_api_strict": "strict"}
+from .bench.report import MARK, NOISY_SPREAD
+from .bench.workloads import LARGE_FULL, LARGE_IMAGE, NAMES, WORKLOADS
+from .frameworks import extras, frameworks, installed
 
 
 def _positive_int(text: str) -> int:
@@ -72,8 +69,8 @@ def build_parser() -> tuple[argparse.ArgumentParser, argparse.ArgumentParser]:
                        help='also draw a bar chart to FILE, format from its suffix (.png); needs "xpconv[bench]"')
     bench.add_argument("--workload", action="append", choices=NAMES, metavar="NAME",
                        help="run only this workload (repeatable; an exact name from the list below)")
-    bench.add_argument("--backend", action="append", choices=FRAMEWORKS, metavar="NAME",
-                       help="run only this backend (repeatable): " + ", ".join(FRAMEWORKS))
+    bench.add_argument("--backend", action="append", choices=frameworks(), metavar="NAME",
+                       help="run only this backend (repeatable): " + ", ".join(frameworks()))
     bench.add_argument("--repeats", type=_positive_int, default=None, metavar="N",
                        help="timed repeats per measurement (a positive integer; default: by time budget)")
     return parser, bench
@@ -85,7 +82,7 @@ def _check_bench(bench: argparse.ArgumentParser, args: argparse.Namespace) -> No
         present = installed()
         missing = [name for name in dict.fromkeys(args.backend) if not present[name]]
         if missing:
-            hint = " ".join(f'"xpconv[{EXTRAS[name]}]"' for name in missing)
+            hint = " ".join(f'"xpconv[{extras()[name]}]"' for name in missing)
             bench.error(f"argument --backend: not installed: {', '.join(missing)} "
                         f"(installed: {', '.join(n for n, p in present.items() if p)}); pip install {hint}")
     for option in ("json_file", "markdown_file", "plot"):

@@ -13,12 +13,9 @@ from typing import Any
 
 import numpy as np
 
-from .._conv import conv, conv_transpose
-from .._oracle import conv2d_oracle_grad, conv_oracle, conv_transpose_oracle
-from .._spec import ConvPlan, make_options, make_plan
-from .._tolerance import allowed_error
+from .. import ConvPlan, conv, conv_transpose, plan
+from ..testing import Adapter, allowed_error, conv2d_oracle_grad, conv_oracle, conv_transpose_oracle
 from .frameworks import load
-from .gradients import RUNNERS
 from .progress import Progress
 from .table import render
 
@@ -103,11 +100,7 @@ def _inputs(case: Case, seed: int, dtype: str) -> tuple[np.ndarray, np.ndarray, 
 
 
 def _plan(case: Case) -> ConvPlan:
-    o = {"stride": 1, "padding": 0, "dilation": 1, "groups": 1, "padding_mode": "zeros", "output_padding": 0,
-         **case.options}
-    options = make_options(o["stride"], o["padding"], o["dilation"], o["groups"], "channels_first", o["padding_mode"],
-                           o["output_padding"], case.transpose)
-    return make_plan(options, case.x_shape, case.w_shape, None)
+    return plan(case.x_shape, case.w_shape, transposed=case.transpose, **case.options)
 
 
 def _oracle_args(plan: ConvPlan) -> dict[str, Any]:
@@ -201,10 +194,10 @@ def _problem(index: int, case: Case, dtype: str, loaded: list) -> list[dict[str,
     allowed = allowed_error(dtype, length, magnitude)
     results = []
     for fw in loaded:
-        methods = ["portable", "auto"] + (["native"] if fw.backend.has_native else [])
+        methods = ["portable", "auto"] + (["native"] if fw.has_native else [])
         arrays = [None if a is None else fw.asarray(a) for a in inputs]
         for method in methods:
-            y = fw.to_numpy(case.run(*arrays, method))
+            y = np.asarray(fw.to_numpy(case.run(*arrays, method)), dtype=np.float64)
             results.append(y)
             records.append(_record(case, dtype, fw.name, method, np.abs(y - expected), allowed))
     stack = np.stack(results)
@@ -214,23 +207,27 @@ def _problem(index: int, case: Case, dtype: str, loaded: list) -> list[dict[str,
     return records
 
 
-def _gradient_records(case: Case, g: np.ndarray, inputs: tuple, dtype: str, loaded: list) -> list[dict[str, Any]]:
+def _gradient_records(case: Case, g: np.ndarray, inputs: tuple, dtype: str,
+                      loaded: list[Adapter]) -> list[dict[str, Any]]:
     """Gradients of every autodiff framework and method against the oracle's, and their spread."""
-    runners = [(fw.name, RUNNERS[fw.name]) for fw in loaded if fw.name in RUNNERS]
-    if not runners or case.rank != 2 or case.transpose or case.options.get("padding_mode", "zeros") != "zeros":
+    if case.rank != 2 or case.transpose or case.options.get("padding_mode", "zeros") != "zeros":
         return []  # the gradient oracle is the 2-D zero-padded forward loop
     x, w, b = inputs
     oracle = _oracle_gradients(case, x, w, g)
     quantities = [q for q in QUANTITIES if q != "db" or b is not None]
     allowed = {q: allowed_error(dtype, oracle[q][2], oracle[q][1]) for q in quantities}
     records, results = [], {q: [] for q in quantities}
-    for name, runner in runners:
+    for fw in loaded:
         for method in GRADIENT_METHODS:
-            grads = runner(conv, x, w, b, g, data_format=case.data_format, method=method, **case.options)
+            grads = fw.gradients(conv, x, w, b, g, data_format=case.data_format, method=method, **case.options)
+            if grads is None:  # no autodiff
+                break
             for q in quantities:
                 error = _error(grads[q], oracle[q][0])
                 results[q].append(grads[q] if np.isfinite(error).all() else np.full_like(oracle[q][0], np.nan))
-                records.append(_record(case, dtype, name, method, error, allowed[q], q))
+                records.append(_record(case, dtype, fw.name, method, error, allowed[q], q))
+    if not records:
+        return []
     for q in quantities:
         stack = np.stack(results[q])
         spread = stack.max(axis=0) - stack.min(axis=0)

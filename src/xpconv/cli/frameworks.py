@@ -1,61 +1,30 @@
-"""The CLI's side of the backends: which frameworks are installed, loaded on request.
+"""The CLI's side of the backends: the frameworks it runs on (the registry's catalog), which are
+installed, and their adapters, loaded on request.
 
-Unlike ``conv2d``, the CLI is asked to run on every installed framework, so it imports them.
+Unlike a convolution, the CLI is asked to run on every installed framework, so it imports them.
 """
 
 from __future__ import annotations
 
-import importlib
-import importlib.util
-from dataclasses import dataclass
-from typing import Any
-
-import numpy as np
-
-from ..backends import Backend, get_backend
-
-FRAMEWORKS = ("numpy", "torch", "jax", "tensorflow", "mxnet", "array_api_strict")
+from ..backends import catalog
+from ..testing import Adapter, adapter
 
 
-@dataclass
-class Loaded:
-    backend: Backend
-    xp: Any
-
-    @property
-    def name(self) -> str:
-        return self.backend.name
-
-    def asarray(self, a: np.ndarray) -> Any:
-        return self.xp.asarray(a)
-
-    def to_numpy(self, x: Any) -> np.ndarray:
-        return np.asarray(self.backend.to_numpy(x), dtype=np.float64)
-
-    def sync(self, x: Any) -> Any:
-        """Wait for an asynchronous result (JAX, MXNet)."""
-        block = getattr(x, "block_until_ready", None)
-        if block is not None:
-            return block()
-        wait = getattr(x, "wait_to_read", None)  # MXNet runs operators asynchronously
-        if wait is not None:
-            wait()
-        return x
+def frameworks() -> tuple[str, ...]:
+    """Every backend with a test lane of its own, in the order they are consulted."""
+    return tuple(backend.name for backend in catalog() if backend.lane)
 
 
-def installed(names: tuple[str, ...] = FRAMEWORKS) -> dict[str, bool]:
-    return {name: importlib.util.find_spec(get_backend(name).module) is not None for name in names}
+def extras() -> dict[str, str]:
+    """What to install for each backend that is not a dependency of xpconv itself."""
+    return {backend.name: backend.extra for backend in catalog() if backend.lane and backend.extra}
 
 
-def load(names: tuple[str, ...] = FRAMEWORKS) -> list[Loaded]:
-    """Import every installed framework of ``names`` and return it ready to use."""
-    loaded = []
-    for name, present in installed(names).items():
-        if not present:
-            continue
-        module = importlib.import_module(get_backend(name).module)
-        if name == "jax":
-            module.config.update("jax_enable_x64", True)  # float64 problems must stay float64
-        backend = get_backend(name)
-        loaded.append(Loaded(backend, backend.namespace(None)))
-    return loaded
+def installed(names: tuple[str, ...] | None = None) -> dict[str, bool]:
+    """Whether each framework can be imported (nothing is imported)."""
+    return {name: adapter(name).installed() for name in (names or frameworks())}
+
+
+def load(names: tuple[str, ...] | None = None) -> list[Adapter]:
+    """Import every installed framework of ``names`` and return its adapter, ready to use."""
+    return [adapter(name).load() for name, present in installed(names).items() if present]

@@ -19,23 +19,27 @@ MULTI_OUT = np.array([[[56, 72], [104, 120]], [[76, 100], [148, 172]], [[96, 128
 CHECKS = ("multi-in", "multi-out", "1x1", "params")
 
 
-def _checks(fw) -> dict[str, float]:
+def _numbers(fw: Any, a: Any) -> np.ndarray:
+    return np.asarray(fw.to_numpy(a), dtype=np.float64)
+
+
+def _checks(fw: Any) -> dict[str, float]:
     """Largest deviation of each check (0 is exact); a check passes at <= 1e-6."""
     deviation = {}
     result = corr2d_multi_in(fw.asarray(X), fw.asarray(K))
-    deviation["multi-in"] = float(np.abs(fw.to_numpy(result) - MULTI_IN).max())
+    deviation["multi-in"] = float(np.abs(_numbers(fw, result) - MULTI_IN).max())
     stacked = corr2d_multi_in_out(fw.asarray(X), fw.asarray(np.stack([K, K + 1, K + 2])))
-    deviation["multi-out"] = float(np.abs(fw.to_numpy(stacked) - MULTI_OUT).max())
+    deviation["multi-out"] = float(np.abs(_numbers(fw, stacked) - MULTI_OUT).max())
     rng = np.random.default_rng(0)
     x1, k1 = rng.uniform(0, 1, (3, 3, 3)).astype(np.float32), rng.normal(0, 1, (2, 3, 1, 1)).astype(np.float32)
     one = corr2d_multi_in_out_1x1(fw.asarray(x1), fw.asarray(k1))
     general = corr2d_multi_in_out(fw.asarray(x1), fw.asarray(k1))
-    deviation["1x1"] = float(np.abs(fw.to_numpy(one) - fw.to_numpy(general)).max())
+    deviation["1x1"] = float(np.abs(_numbers(fw, one) - _numbers(fw, general)).max())
     weight = fw.asarray(np.zeros((64, 3, 3, 3), np.float32))  # a 3->64 3x3 layer, as the framework holds it
     bias = fw.asarray(np.zeros(64, np.float32))
     held = int(np.prod(weight.shape)) + int(np.prod(bias.shape))
     deviation["params"] = float(abs(held - param_count(3, 64, 3)))
-    deviation["_device"] = str(fw.backend.device(result))  # type: ignore[assignment]
+    deviation["_device"] = str(fw.device(result))  # type: ignore[assignment]
     return deviation
 
 
@@ -55,7 +59,7 @@ def run(as_json: bool = False, markdown: bool = False) -> int:
         except Exception as exc:  # report, don't crash: a broken backend is a failed check
             deviation, device, error = {c: float("inf") for c in CHECKS}, "?", f"{type(exc).__name__}: {exc}"
         records.append({
-            "backend": name, "installed": True, "version": fw.backend.version(), "device": device,
+            "backend": name, "installed": True, "version": fw.version(), "device": device,
             "checks": {c: {"ok": deviation[c] <= 1e-6, "max_deviation": deviation[c]} for c in CHECKS},
             **({"error": error} if error else {}),
         })

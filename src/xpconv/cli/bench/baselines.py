@@ -1,0 +1,61 @@
+"""What ``xpconv bench`` times for one framework and workload: xpconv (``auto`` and ``portable``),
+the framework's own convolution called directly (its adapter's :meth:`~xpconv.testing.Adapter.native_call`)
+and ``keras.ops.conv``'s implementation for that framework when Keras is installed."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from typing import Any
+
+import numpy as np
+
+from ... import conv, conv_transpose
+from ...testing import Adapter
+from .workloads import Workload
+
+#: The frameworks Keras 3 runs on (its own list; ``keras.ops.conv`` is timed on each, and on NumPy).
+KERAS_BACKENDS = ("torch", "jax", "tensorflow")
+
+
+def _keras_conv(name: str) -> Callable | None:
+    """keras.ops.conv's implementation for one framework, without switching Keras' global backend."""
+    try:
+        import importlib
+
+        module = importlib.import_module(f"keras.src.backend.{name}.nn")
+    except Exception:
+        return None
+    return module.conv
+
+
+def candidates(fw: Adapter, wl: Workload, layout: str) -> dict[str, Callable[[], Any]]:
+    """The candidates timed side by side for ``fw`` on ``wl`` in ``layout``, by label."""
+    rng = np.random.default_rng(0)
+    x_np = rng.standard_normal(wl.x, dtype=np.float32)
+    if layout == "channels_last":
+        x_np = np.ascontiguousarray(np.moveaxis(x_np, -(wl.rank + 1), -1))
+    w_np = rng.standard_normal(wl.w, dtype=np.float32)
+    x, w = fw.asarray(x_np), fw.asarray(w_np)
+    options = {"stride": wl.stride, "padding": wl.padding, "groups": wl.groups, "dilation": wl.dilation,
+               "data_format": layout}
+    function = conv_transpose if wl.transpose else conv
+    auto = fw.compiled(lambda x, w: function(x, w, **options))
+    portable = fw.compiled(lambda x, w: function(x, w, method="portable", **options))
+    out: dict[str, Callable[[], Any]] = {"xpconv auto": lambda: auto(x, w), "xpconv portable": lambda: portable(x, w)}
+    taped = fw.taped(lambda x: function(x, w, **options), x) if wl.dilation > 1 else None
+    if taped is not None:  # a gradient may be recorded: TensorFlow's native forward with a custom gradient
+        out["xpconv auto, taped"] = taped
+    batched = x if wl.batched else x[None, ...]
+    native = fw.native_call(batched, w_np, rank=wl.rank, stride=wl.stride, padding=wl.padding, dilation=wl.dilation,
+                            groups=wl.groups, transpose=wl.transpose, layout=layout)
+    if native is not None:
+        out[f"{fw.name} native"] = native
+    keras_conv = _keras_conv(fw.name)
+    if keras_conv is not None and wl.batched and not wl.transpose:
+        spatial_first = (*range(2, wl.rank + 2), 1, 0)  # (*kernel, C_in/groups, C_out)
+        hwio = fw.asarray(np.ascontiguousarray(w_np.transpose(spatial_first)))
+        padding = "same" if wl.padding else "valid"
+        keras = fw.compiled(lambda x, k: keras_conv(x, k, strides=wl.stride, padding=padding, data_format=layout,
+                                                    dilation_rate=wl.dilation))
+        out["keras.ops.conv"] = lambda: keras(x, hwio)
+    return out

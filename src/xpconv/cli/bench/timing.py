@@ -1,0 +1,82 @@
+"""How ``xpconv bench`` times: candidates side by side, round-robin, in one process; the machine's
+matrix-multiply peak; the temporary memory of one call (NumPy reports to ``tracemalloc``)."""
+
+from __future__ import annotations
+
+import gc
+import sys
+import time
+import tracemalloc
+from collections.abc import Callable
+from typing import Any
+
+import numpy as np
+
+from ... import conv, conv_transpose
+from .workloads import Workload
+
+PAUSE_S = 1.0
+
+
+def side_by_side(fns: dict[str, Callable[[], Any]], sync: Callable[[Any], Any], repeats: int | None,
+                       budget_s: float) -> dict[str, list[float]]:
+    """Time candidates round-robin: each repeat runs every candidate once, in a rotating order,
+    so that drift of a shared, noisy machine falls on all of them alike."""
+    for fn in fns.values():  # warm-up: compilation, caches, allocator
+        sync(fn())
+        sync(fn())
+    names = list(fns)
+    times: dict[str, list[float]] = {name: [] for name in names}
+    limit = repeats or 50
+    start = time.perf_counter()
+    for rep in range(limit):
+        order = names[rep % len(names):] + names[: rep % len(names)]
+        for name in order:
+            t0 = time.perf_counter()
+            sync(fns[name]())
+            times[name].append(time.perf_counter() - t0)
+        if repeats is None and rep >= 6 and time.perf_counter() - start > budget_s * len(names):
+            break
+    return times
+
+
+def _time(fn: Callable[[], Any], sync: Callable[[Any], Any], repeats: int | None, budget_s: float) -> list[float]:
+    return side_by_side({"fn": fn}, sync, repeats, budget_s)["fn"]
+
+
+def matmul_peak(size: int = 2048, repeats: int = 5) -> tuple[float, str]:
+    """The fastest float32 matrix product on this machine among the installed libraries (GFLOP/s)."""
+    rng = np.random.default_rng(0)
+    a = rng.standard_normal((size, size), dtype=np.float32)
+    b = rng.standard_normal((size, size), dtype=np.float32)
+    best, source = 0.0, "numpy"
+    candidates: dict[str, Callable[[], Any]] = {"numpy": lambda: a @ b}
+    if "torch" in sys.modules:
+        torch = sys.modules["torch"]
+        ta, tb = torch.from_numpy(a), torch.from_numpy(b)
+        candidates["torch"] = lambda: ta @ tb
+    for name, fn in candidates.items():
+        seconds = min(_time(fn, lambda y: y, repeats, 1.0))
+        rate = 2 * size**3 / seconds / 1e9
+        if rate > best:
+            best, source = rate, name
+        time.sleep(PAUSE_S)
+    return best, source
+
+
+def temporary_memory(wl: Workload, method: str) -> dict[str, float]:
+    """Peak memory traced during one call, less the output (NumPy reports to tracemalloc)."""
+    rng = np.random.default_rng(0)
+    x = rng.standard_normal(wl.x, dtype=np.float32)
+    w = rng.standard_normal(wl.w, dtype=np.float32)
+    gc.collect()
+    tracemalloc.start()
+    function = conv_transpose if wl.transpose else conv
+    y = function(x, w, stride=wl.stride, padding=wl.padding, groups=wl.groups, dilation=wl.dilation, method=method)
+    _, peak = tracemalloc.get_traced_memory()
+    tracemalloc.stop()
+    mib = 1024 * 1024
+    io = (x.nbytes + y.nbytes) / mib
+    temp = (peak - y.nbytes) / mib
+    return {"temporary_mib": round(temp, 1), "input_plus_output_mib": round(io, 1),
+            "limit_mib": round(max(64.0, 0.1 * io), 1), "ok": temp <= max(64.0, 0.1 * io)}

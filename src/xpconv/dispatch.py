@@ -1,0 +1,232 @@
+"""Every convolution goes through here: resolve → call cache → validate and plan → choose → run.
+
+:func:`call` is the one entry: the public functions, the chapter's functions and Dask's blocks
+(through the call injected into the container backend) all come through it. A call whose
+signature (array types, shapes, dtypes, options, method) was validated before takes the fast
+path: one look-up, the device check, the kernel. Otherwise :func:`prepare` checks everything
+before any array work, and :func:`choose` picks the kernel from the plan, the dtype and what the
+backend declares, in one if-chain.
+"""
+
+from __future__ import annotations
+
+import functools
+from collections.abc import Callable
+from typing import TYPE_CHECKING, Any
+
+from ._dtypes import describe, dtype_name, native_byte_order, resolve_out_dtype, result_dtype
+from ._plan import ConvOptions, ConvPlan, Kind, make_plan
+from .backends import backend_of_type, on_registry_change, registry_generation, resolve
+from .cache import LRUCache, cache_key
+from .kernels import direct
+from .kernels.padding import pad_first
+from .kernels.reach import bias_only, nothing, reach
+from .kernels.transpose import forward_twin, reads_nothing, via_forward
+
+if TYPE_CHECKING:
+    from .backends import Backend
+
+Kernel = Callable[[Any, Any, Any, ConvPlan], Any]
+METHODS = ("auto", "native", "portable")
+
+
+# -- validation --------------------------------------------------------------------------------
+def check_dtypes(backend: Backend, xp: Any, arrays: dict[str, Any]) -> None:
+    """Refuse, naming the argument, every dtype outside the backend's table (``backend.dtypes``):
+    bool, strings and objects everywhere, and what a framework cannot compute (torch's
+    uint16-64, TensorFlow's uint64, 8-bit floats, 4-bit ints, long double). A name look-up: the
+    answer never depends on which backend saw a shared dtype object first."""
+    for name, a in arrays.items():
+        if a is None:
+            continue
+        found = dtype_name(a.dtype)
+        if found in backend.dtypes:
+            continue
+        try:
+            real = bool(xp.isdtype(a.dtype, ("real floating", "complex floating", "integral")))
+        except Exception:  # a dtype the namespace does not know at all (strings, objects)
+            real = False
+        if not real:
+            raise TypeError(
+                f"{name} must have a numeric dtype (integer, real or complex floating-point). "
+                f"Received: {name} with dtype {found}"
+            )
+        hint = "; long double is not computed: convert to float64" if found in ("float128", "float96", "longdouble") else ""
+        raise TypeError(
+            f"{name} must have a dtype the {backend.name} backend computes ({describe(backend.dtypes)}). "
+            f"Received: {name} with dtype {found}{hint}"
+        )
+
+
+def _shape(backend: Backend, name: str, a: Any) -> tuple[Any, ...]:
+    """``a``'s shape, unknown sizes as the backend's symbolic values; the rank must be known."""
+    try:
+        return backend.shape(a)
+    except ValueError as error:  # an unknown rank
+        raise ValueError(f"{name} must have a known number of dimensions. Received: {name} ({error})") from None
+
+
+def _check_native(backend: Backend, x: Any, dtype: Any, names: list[str], out_dtype: Any) -> None:
+    """``method="native"``: the library (a container's: its blocks') must have a native convolution
+    that takes the dtype."""
+    native = backend.native_backend(x)
+    where = "" if native is backend else f" of its own: its blocks run on backend {native.name!r}, which has none"
+    if not native.has_native:
+        raise ValueError(
+            f"method='native' needs a backend with a native convolution. Received: arrays of backend "
+            f"{backend.name!r}, which has none{where}; use method='auto' or 'portable'"
+        )
+    if not native.native_takes(dtype):
+        raise ValueError(
+            f"method='native': the {native.name} convolution does not support dtype {dtype_name(dtype)}. "
+            f"Received: {names[0]} with dtype {dtype_name(x.dtype)}"
+            + ("" if out_dtype is None else f", out_dtype={dtype_name(dtype)}") + "; use method='auto'"
+        )
+
+
+def prepare(kind: Kind, named: dict[str, Any], options: ConvOptions, method: str,
+            resolved: tuple[Backend, dict[str, Any]] | None = None) -> tuple[Backend, Any, tuple[Any, Any, Any], ConvPlan]:
+    """Validate everything, then bring the arrays to one dtype: no other work before every check.
+
+    ``named`` holds the input, the weight and the bias, in that order, under the names that error
+    messages use (``x``/``weight``, or the chapter's ``X``/``K``). ``resolved``: ``(backend, arrays)``
+    from :func:`xpconv.backends.resolve`, where the caller resolved already.
+    """
+    if method not in METHODS:
+        raise ValueError(f"method must be one of {METHODS}. Received: method={method!r}")
+    for name, value in list(named.items())[:2]:
+        if value is None:
+            raise TypeError(f"{name} must be an array or a nested list of numbers. Received: {name}=None")
+    if any(isinstance(v, (list, tuple, int, float)) for v in named.values()):
+        options.validated(kind, cache=False)  # options first: a list is converted (copied) by resolve
+    backend, converted = resolved or resolve(named)
+    tracing = backend.is_tracing()  # then no cache is read or written (torch.compile guards on them)
+    options = options.validated(kind, cache=not tracing)
+    names = list(converted)
+    x, weight, bias = converted.values()
+    xp = backend.namespace(x)
+    check_dtypes(backend, xp, converted)
+    plan = make_plan(kind, options, _shape(backend, names[0], x), _shape(backend, names[1], weight),
+                     None if bias is None else _shape(backend, names[2], bias), (names[0], names[1]),
+                     maximum=backend.size_max, traced=tracing)
+    if plan.requirements:  # sizes known only at run time: the framework checks them then
+        x = backend.require(x, plan.requirements)
+    dtype = native_byte_order(result_dtype(xp, {n: a.dtype for n, a in converted.items() if a is not None}))
+    if options.out_dtype is not None:
+        dtype = resolve_out_dtype(xp, options.out_dtype, dtype, backend.name, backend.dtypes, backend.dtype_hint)
+    if method == "native":
+        _check_native(backend, x, dtype, names, options.out_dtype)
+    # every check passed: now, and only now, copies (promotion, byte order, out_dtype)
+    arrays = tuple(a if a is None or a.dtype == dtype else xp.astype(a, dtype) for a in (x, weight, bias))
+    return backend, xp, arrays, plan
+
+
+# -- the choice --------------------------------------------------------------------------------
+def choose(backend: Backend, xp: Any, dtype: Any, method: str, plan: ConvPlan) -> Kernel:
+    """The kernel that runs ``plan`` on the caller's arrays, from what ``backend`` declares.
+
+    Kernels see batched arrays: for an unbatched input the batch axis is added and removed here,
+    once (:meth:`Backend.add_batch`). A container library (Dask) hands each block back to
+    :func:`call`; everything else goes through :func:`_kernel`.
+    """
+    batched = plan.with_batch()
+    if backend.container:
+        kernel = backend.container_kernel(method, call)
+    else:
+        kernel = backend.adapt(_kernel(backend, xp, dtype, method, batched))
+    if not plan.batch_static:
+        kernel = backend.guard_empty_batch(kernel, backend.adapt(bias_only(backend, xp)))
+    if plan.batched:
+        return kernel
+
+    def unbatched(x: Any, weight: Any, bias: Any, plan: ConvPlan) -> Any:
+        return backend.drop_batch(kernel(backend.add_batch(x), weight, bias, batched))
+
+    return unbatched
+
+
+def _kernel(backend: Backend, xp: Any, dtype: Any, method: str, plan: ConvPlan) -> Kernel:
+    """The one if-chain: what reads nothing, the live taps, the kind, then native or xpconv's own."""
+    if (plan.batch_static and plan.batch == 0) or (plan.kind is Kind.TRANSPOSED and reads_nothing(plan)):
+        found = nothing(plan)
+    else:
+        found = reach(plan)  # forward, static, zero-padded plans: taps that read only padding
+    if found is not None and found.empty:
+        return bias_only(backend, xp)
+    if found is not None and found.trims:
+        return found.cut(_kernel(backend, xp, dtype, method, found.plan))
+    native = method == "native" or (method == "auto" and backend.has_native and backend.native_takes(dtype))
+    if plan.kind is Kind.TRANSPOSED:
+        own = backend.native_transposed(plan) if native else None
+        if own is not None:
+            return own
+        return via_forward(xp, _kernel(backend, xp, dtype, method, forward_twin(plan)[0]))
+    if native and (method == "native" or not backend.prefers_own(plan, dtype)):
+        if plan.zero_padded:
+            return backend.native_kernel(plan)
+        padded, plan_after = pad_first(xp, plan)  # natives pad with zeros only: the mode's padding first
+        return padded(backend.native_kernel(plan_after))
+    if method == "portable":
+        return functools.partial(direct.conv, xp)
+    return backend.direct_kernel(xp, plan)
+
+
+# -- the call -------------------------------------------------------------------------------------
+# Calls already validated, by signature: (kind, types, shapes, dtypes, options, method) ->
+# (backend, plan, kernel). A hit skips every check that depends only on the signature; the devices
+# of the actual arrays are still compared on every call. Registering a backend clears it (through
+# the registry's hook, so a hit costs no generation check).
+CALLS: LRUCache[tuple[Any, ConvPlan, Kernel]] = LRUCache(4096)
+on_registry_change(CALLS.clear)
+
+
+def _signature(kind: Kind, x: Any, weight: Any, bias: Any, options: ConvOptions, method: str) -> tuple | None:
+    """The cache key of a call, or ``None`` where the full path must run (:func:`cache_key`'s rule
+    for the options; shapes of plain ints only). Not hashed here: the look-up hashes it once."""
+    key = cache_key(options)
+    if key is None:
+        return None
+    try:
+        shape, w_shape = x.shape, weight.shape
+        if type(sum(shape) + sum(w_shape)) is not int:
+            return None  # symbolic (SymInt, JAX dims), unknown (None) or NaN sizes: never hashed
+        if bias is None:
+            return (kind, type(x), type(weight), shape, w_shape, x.dtype, weight.dtype, key, method)
+        b_shape = bias.shape
+        if type(sum(b_shape)) is not int:
+            return None
+        return (kind, type(x), type(weight), type(bias), shape, w_shape, b_shape, x.dtype, weight.dtype,
+                bias.dtype, key, method)
+    except (TypeError, AttributeError, RuntimeError):  # lists, None, nested tensors (no sizes): the full path
+        return None
+
+
+def call(kind: Kind, x: Any, weight: Any, bias: Any, options: ConvOptions, method: str = "auto") -> Any:
+    """A convolution of ``kind`` with ``options`` (as given by the caller): validate (or find the
+    call's signature validated before), then run the kernel."""
+    known = backend_of_type(type(x))
+    key = None
+    if known is not None and options.out_dtype is None and not known.is_tracing():
+        key = _signature(kind, x, weight, bias, options, method)
+    if key is not None:
+        try:
+            hit = CALLS.get(key)
+        except TypeError:  # an unhashable part (TensorShape): the full path, uncached
+            key = hit = None
+        if hit is not None:
+            backend, plan, kernel = hit
+            backend.check_devices(x, weight, bias)
+            return kernel(x, weight, bias, plan)
+    generation = registry_generation()
+    backend, xp, arrays, plan = prepare(kind, {"x": x, "weight": weight, "bias": bias}, options, method)
+    kernel = choose(backend, xp, arrays[0].dtype, method, plan)
+    if key is not None and plan.static and arrays[0] is x and arrays[1] is weight and arrays[2] is bias:
+        CALLS.put(key, (backend, plan, kernel))  # nothing converted or promoted: the signature decides all
+        if registry_generation() != generation:  # a backend was registered meanwhile: the entry may be stale
+            CALLS.clear()
+    return kernel(*arrays, plan)
+
+
+def run(backend: Backend, xp: Any, arrays: tuple[Any, Any, Any], plan: ConvPlan, method: str) -> Any:
+    """Choose and call the kernel for arrays and a plan from :func:`prepare` (the chapter's functions)."""
+    return choose(backend, xp, arrays[0].dtype, method, plan)(*arrays, plan)

@@ -1,0 +1,85 @@
+"""Transposed convolution as the forward convolution it equals: its geometry, zero insertion and
+the flipped weight, written once against the Array API.
+
+A transposed convolution (the gradient of a convolution with respect to its input) with stride
+``s``, dilation ``d``, padding ``(p0, p1)`` and output padding ``op`` equals a forward convolution
+with stride 1 and dilation ``d`` of the input with ``s - 1`` zeros inserted between its elements,
+padded by ``(e - 1 - p0, e - 1 - p1 + op)`` (``e = d·(k-1) + 1``, :func:`twin_padding`; a negative
+amount crops instead), with the kernel flipped on every spatial axis and its two channel axes
+swapped within each group. Any forward kernel (the direct one, NumPy's, a framework's native)
+then computes it (:func:`via_forward`); frameworks with a transposed convolution of their own
+declare it and the dispatcher calls it instead.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+from collections.abc import Callable
+from typing import Any
+
+from .._plan import ConvPlan, Kind
+
+Kernel = Callable[[Any, Any, Any, ConvPlan], Any]
+
+
+def twin_padding(plan: ConvPlan) -> tuple[tuple[int, int], ...]:
+    """Per axis, what the forward twin pads its zero-inserted input by: ``(d·(k-1) - p0,
+    d·(k-1) - p1 + output_padding)``; a negative amount is a crop."""
+    return tuple((d * (k - 1) - p0, d * (k - 1) - p1 + extra)
+                 for k, d, (p0, p1), extra in zip(plan.kernel, plan.dilation, plan.padding, plan.output_padding))
+
+
+def forward_twin(plan: ConvPlan) -> tuple[ConvPlan, tuple[tuple[int, int], ...]]:
+    """The forward plan that a transposed ``plan`` equals, and what to crop from the dilated input."""
+    pads, crops = [], []
+    for before, after in twin_padding(plan):
+        pads.append((max(before, 0), max(after, 0)))
+        crops.append((max(-before, 0), max(-after, 0)))
+    sizes = tuple((n - 1) * s + 1 - a - b for n, s, (a, b) in zip(plan.in_size, plan.stride, crops))
+    twin = dataclasses.replace(plan, kind=Kind.FORWARD, in_size=sizes, stride=(1,) * plan.rank, padding=tuple(pads),
+                               output_padding=(), same=False)
+    return twin, tuple(crops)
+
+
+def reads_nothing(plan: ConvPlan) -> bool:
+    """Whether a transposed ``plan`` crops every input element away (its output is the bias alone)."""
+    return plan.spatial_static and any(n < 1 for n in forward_twin(plan)[0].in_size)
+
+
+def dilate(xp: Any, x: Any, plan: ConvPlan, crops: tuple[tuple[int, int], ...]) -> Any:
+    """``x`` (batched, in the plan's layout) with ``s - 1`` zeros between elements on each spatial
+    axis, then ``crops`` removed from its ends."""
+    shape = list(plan.batched_input_shape)
+    for axis, s, (a, b) in zip(plan.spatial_axes, plan.stride, crops):
+        n = shape[axis]
+        if s > 1:
+            spread = xp.stack([x] + [xp.zeros_like(x)] * (s - 1), axis=axis + 1)
+            shape[axis] = n * s
+            x = xp.reshape(spread, tuple(shape))
+        length = (n - 1) * s + 1
+        if s > 1 or a or b:
+            x = x[(slice(None),) * axis + (slice(a, length - b), ...)]
+        shape[axis] = length - a - b
+    return x
+
+
+def flipped_weight(xp: Any, weight: Any, plan: ConvPlan) -> Any:
+    """``(C_in, C_out/G, *k)`` → ``(C_out, C_in/G, *k)``, channel axes swapped per group, kernel flipped."""
+    groups, rank = plan.groups, plan.rank
+    c_in, per_group = plan.in_channels, plan.out_channels // plan.groups
+    w = xp.reshape(weight, (groups, c_in // groups, per_group, *plan.kernel))
+    w = xp.permute_dims(w, (0, 2, 1, *range(3, rank + 3)))
+    w = xp.reshape(w, (plan.out_channels, c_in // groups, *plan.kernel))
+    return xp.flip(w, axis=tuple(range(2, rank + 2)))
+
+
+def via_forward(xp: Any, forward: Kernel) -> Kernel:
+    """A kernel for transposed plans that runs ``forward``, a forward kernel chosen for the forward
+    twin (:func:`forward_twin`; the dispatcher has cut it to the twin's live taps already), on the
+    zero-inserted input and the flipped weight."""
+
+    def run(x: Any, weight: Any, bias: Any, plan: ConvPlan) -> Any:
+        twin, crops = forward_twin(plan)
+        return forward(dilate(xp, x, plan, crops), flipped_weight(xp, weight, plan), bias, twin)
+
+    return run
