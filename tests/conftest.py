@@ -1,17 +1,14 @@
-"""The backend matrix, in one place.
+"""The backend matrix, in one place, read from the backend registry's catalog.
 
-``fw`` runs a test on every selected backend (by default numpy, torch, jax, tensorflow,
-array_api_strict; mxnet, whose NumPy 1.23 cannot share an environment with those, only when
-named); ``native_fw`` on the selected ones that have a native convolution.
-``XPCONV_BACKENDS=torch,jax`` narrows the matrix; an unknown name, or a backend that is
-selected but not installed, stops the run with an error, never a skip.
+``fw`` runs a test on every selected backend: by default those the catalog marks ``default``
+(numpy, torch, jax, tensorflow, array_api_strict); the others (MXNet, whose NumPy 1.23 cannot
+share an environment with those; Dask, an extra) only when named. ``native_fw`` runs on the
+selected ones that have a native convolution. ``XPCONV_BACKENDS=torch,jax`` narrows the matrix;
+an unknown name, or a backend that is selected but not installed, stops the run with an error,
+never a skip. Tests marked ``needs(name)`` run only when ``name`` is selected.
 
 With ``XPCONV_REQUIRE_BACKENDS=numpy,torch,...`` the run fails unless every named backend
 passed tests and nothing at all was skipped (CI sets it).
-
-``dask`` (Dask arrays of NumPy chunks) is selected only by name (``XPCONV_BACKENDS=dask``,
-the ``tests-dask`` session), never by default: it runs the ``fw`` matrix and the tests marked
-``needs("dask")``; so is ``mxnet`` (the ``tests-mxnet`` session).
 
 A test that needs a dtype a framework lacks (a ``dtype`` parameter it does not have; ``complex``
 in the test's name for a framework without complex dtypes, MXNet) is deselected for it.
@@ -19,35 +16,15 @@ in the test's name for a framework without complex dtypes, MXNet) is deselected 
 
 from __future__ import annotations
 
-import importlib
 import os
 from collections import Counter
 
 import numpy as np
 import pytest
 
-from frameworks import FRAMEWORKS
+from matrix import ADAPTERS, REQUIRED, SELECTED
 
-#: Selected only by name (``XPCONV_BACKENDS``), never by default: Dask is an extra; MXNet needs
-#: NumPy 1.23, which cannot share an environment with the other frameworks' pins.
-BY_NAME = ("mxnet", "dask")
-ALL = tuple(n for n in FRAMEWORKS if n not in BY_NAME)
-#: The modules each by-name backend's tests import beyond its framework.
-EXTRAS = {"dask": ("dask.distributed", "hypothesis")}
-
-
-def _names(variable: str, default: tuple[str, ...]) -> tuple[str, ...]:
-    raw = os.environ.get(variable, "")
-    names = tuple(n.strip() for n in raw.split(",") if n.strip()) or default
-    unknown = [n for n in names if n not in FRAMEWORKS]
-    if unknown:
-        raise pytest.UsageError(f"{variable} names unknown backends {unknown}; known: {list(FRAMEWORKS)}")
-    return names
-
-
-SELECTED = _names("XPCONV_BACKENDS", ALL)
-REQUIRED = _names("XPCONV_REQUIRE_BACKENDS", ()) if os.environ.get("XPCONV_REQUIRE_BACKENDS") else ()
-_OUTCOMES: dict[str, Counter] = {name: Counter() for name in FRAMEWORKS}
+_OUTCOMES: dict[str, Counter] = {name: Counter() for name in ADAPTERS}
 _BACKEND_OF: dict[str, str] = {}
 
 
@@ -55,9 +32,7 @@ def pytest_configure(config: pytest.Config) -> None:
     config.addinivalue_line("markers", "needs(name): run only when backend `name` is selected (else deselected)")
     for name in SELECTED:
         try:
-            FRAMEWORKS[name].load()
-            for module in EXTRAS.get(name, ()):
-                importlib.import_module(module)
+            ADAPTERS[name].load()
         except ImportError as error:
             raise pytest.UsageError(
                 f"backend {name!r} is selected (XPCONV_BACKENDS={os.environ.get('XPCONV_BACKENDS', '<all>')}) "
@@ -68,10 +43,10 @@ def pytest_configure(config: pytest.Config) -> None:
 def pytest_generate_tests(metafunc: pytest.Metafunc) -> None:
     for fixture, names in (
         ("fw", SELECTED),
-        ("native_fw", tuple(n for n in SELECTED if FRAMEWORKS[n].has_native)),
+        ("native_fw", tuple(n for n in SELECTED if ADAPTERS[n].has_native)),
     ):
         if fixture in metafunc.fixturenames:
-            params = [FRAMEWORKS[n] for n in names] or [None]  # None: deselected below, not skipped
+            params = [ADAPTERS[n] for n in names] or [None]  # None: deselected below, not skipped
             metafunc.parametrize(fixture, params, ids=[str(p).lower() for p in params])
 
 

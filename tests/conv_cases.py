@@ -7,7 +7,7 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
-from xpconv._oracle import conv2d_oracle
+from xpconv.testing import conv2d_oracle
 
 
 def same_padding(n: int, k: int, s: int, d: int) -> tuple[int, int]:
@@ -94,3 +94,17 @@ def random_problem(rng: np.random.Generator, *, n=2, c_in=4, c_out=6, hw=(7, 8),
     w = draw((c_out, c_in // groups, *kernel))
     b = draw((c_out,)) if bias else None
     return Problem(x, w, b, options)
+
+
+def check(fw, problem: Problem, dtype: str, method: str) -> float:
+    """``xpconv.conv2d`` on ``problem`` rounded to ``dtype``, within tolerance of the float64 oracle."""
+    import xpconv
+    from xpconv.testing import assert_close
+
+    rounded = problem.rounded(dtype)
+    x, w, b = rounded.arrays(fw, dtype)
+    result = xpconv.conv2d(x, w, b, data_format=problem.data_format, method=method, **problem.options)
+    return assert_close(
+        fw, result, rounded.oracle(), dtype=dtype, magnitude=rounded.oracle(absolute=True),
+        reduction_length=problem.reduction_length,
+    )
