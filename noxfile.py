@@ -1,4 +1,5 @@
-"""One session per backend, one with all of them, plus compare, bench and lint.
+"""One session per backend (tagged ``lane``: ``nox -t lane`` runs them all), one with all of them,
+plus compare, bench and lint. The backends come from xpconv's own registry (``catalog()``).
 
 Framework versions come only from backends/*.txt. Environments are made with venv and
 pip (torch==2.13.0 resolves to a local CPU build with pip; uv would fetch CUDA wheels).
@@ -8,33 +9,30 @@ cannot share an environment with jax 0.10 / TensorFlow 2.21 (NumPy >= 2 / >= 1.2
 
 from __future__ import annotations
 
+import sys
+from pathlib import Path
+
 import nox
+
+# The one list of frameworks: the backends' own declarations (xpconv imports no framework).
+sys.path.insert(0, str(Path(__file__).parent / "src"))
+from xpconv.backends import catalog
 
 nox.options.default_venv_backend = "venv"
 nox.options.sessions = ["lint", "tests-all", "compare"]
 
-# session suffix -> (XPCONV_BACKENDS name, requirement files beyond numpy's)
-BACKENDS = {
-    "numpy": ("numpy", []),
-    "torch": ("torch", ["torch.txt"]),
-    "jax": ("jax", ["jax.txt"]),
-    "tensorflow": ("tensorflow", ["tensorflow.txt"]),
-    "strict": ("array_api_strict", ["array-api-strict.txt"]),
-}
-ALL_FILES = [f for _, files in BACKENDS.values() for f in files]
+#: Backends with a test lane of their own (``tests-LANE``), and those of the default matrix.
+LANES = [backend for backend in catalog() if backend.lane]
+DEFAULT = [backend for backend in LANES if backend.default]
+#: The requirement files that install every backend of the default matrix (NumPy's pins first).
+ALL_FILES = list(dict.fromkeys(f for backend in DEFAULT for f in backend.requirements[1:]))
 
 
 def install(session: nox.Session, *files: str, base: str = "numpy.txt") -> None:
     """The requirement files (``base`` first: NumPy's pins), then xpconv itself without deps."""
-    requirements = [base, *files]
+    requirements = [base, *(f for f in files if f != base)]
     session.install(*(arg for f in requirements for arg in ("-r", f"backends/{f}")))
     session.install("--no-deps", ".")
-
-
-#: Switches whose default differs between CPUs, forced both ways in a backend's lane: TensorFlow
-#: turns oneDNN on by default only on CPUs with AVX-512 (VNNI/BF16/AMX), and with it on, its
-#: kernels and Grappler's fusions differ (an empty batch came back as the input).
-CPU_SWITCHES = {"tensorflow": ("onednn", "TF_ENABLE_ONEDNN_OPTS", ["0", "1"])}
 
 
 def pytest(session: nox.Session, backends: str, **extra: str) -> None:
@@ -43,32 +41,38 @@ def pytest(session: nox.Session, backends: str, **extra: str) -> None:
     session.run("python", "-m", "pytest", *(session.posargs or ["-q"]), env=env)
 
 
-def _backend_session(suffix: str, name: str, files: list[str]) -> None:
-    if suffix in CPU_SWITCHES:
-        label, variable, values = CPU_SWITCHES[suffix]
+def _lane(backend) -> None:
+    """``tests-LANE``: the matrix on the backend (and its :attr:`~Backend.lane_with`) alone, in an
+    environment of its requirement files; a CPU-dependent switch is forced to each of its values."""
+    base, *files = backend.requirements
+    names = ",".join((backend.name, *backend.lane_with))
 
-        @nox.session(name=f"tests-{suffix}")
-        @nox.parametrize("switch", values, ids=[f"{label}={v}" for v in values])
-        def tests(session: nox.Session, switch: str) -> None:
-            install(session, "test.txt", *files)
-            pytest(session, name, **{variable: switch})
+    def run(session: nox.Session, **switches: str) -> None:
+        install(session, "test.txt", *files, base=base)
+        pytest(session, names, **switches)
 
-        tests.__doc__ = f"The test matrix on {name} alone, with {variable} forced to each of {values}."
+    if not backend.cpu_switches:
+        @nox.session(name=f"tests-{backend.lane}", tags=["lane"])
+        def tests(session: nox.Session) -> None:
+            run(session)
+
+        tests.__doc__ = f"The test matrix on {names} alone, installed from {', '.join(backend.requirements)}."
         return
+    ((label, variable, values),) = backend.cpu_switches  # one switch per backend so far
 
-    @nox.session(name=f"tests-{suffix}")
-    def tests(session: nox.Session) -> None:
-        install(session, "test.txt", *files)
-        pytest(session, name)
+    @nox.session(name=f"tests-{backend.lane}", tags=["lane"])
+    @nox.parametrize("switch", list(values), ids=[f"{label}={v}" for v in values])
+    def switched(session: nox.Session, switch: str) -> None:
+        run(session, **{variable: switch})
 
-    tests.__doc__ = f"The test matrix on {name} alone, installed with nothing but {name}."
-
-
-for _suffix, (_name, _files) in BACKENDS.items():
-    _backend_session(_suffix, _name, _files)
+    switched.__doc__ = f"The test matrix on {names} alone, with {variable} forced to each of {list(values)}."
 
 
-@nox.session(name="tests-oldest")
+for _backend in LANES:
+    _lane(_backend)
+
+
+@nox.session(name="tests-oldest", tags=["lane"])
 def tests_oldest(session: nox.Session) -> None:
     """NumPy and array_api_strict on the floors of xpconv's dependencies (backends/oldest.txt), and
     `pip install d2l==1.0.3 xpconv` resolving (d2l pins numpy==1.23.5)."""
@@ -79,27 +83,11 @@ def tests_oldest(session: nox.Session) -> None:
     session.install("--dry-run", "d2l==1.0.3", ".")
 
 
-@nox.session(name="tests-mxnet")
-def tests_mxnet(session: nox.Session) -> None:
-    """The matrix on MXNet 1.9.1 with NumPy 1.23.5 (backends/mxnet.txt), with NumPy and array_api_strict
-    beside it; tests that need jax, TensorFlow or torch are deselected (they are not installed)."""
-    install(session, "test.txt", "array-api-strict.txt", base="mxnet.txt")
-    pytest(session, "mxnet,numpy,array_api_strict")
-
-
 @nox.session(name="tests-all")
 def tests_all(session: nox.Session) -> None:
     """The whole matrix: every backend in one environment, compared with each other."""
     install(session, "test.txt", *ALL_FILES)
-    pytest(session, ",".join(name for name, _ in BACKENDS.values()))
-
-
-@nox.session(name="tests-dask")
-def tests_dask(session: nox.Session) -> None:
-    """The matrix on Dask arrays of NumPy chunks, and the Dask tests (a 2-process LocalCluster among
-    them); fails unless they ran and passed with nothing skipped."""
-    install(session, "test.txt", "dask.txt")
-    pytest(session, "dask")
+    pytest(session, ",".join(backend.name for backend in DEFAULT))
 
 
 @nox.session
@@ -112,7 +100,7 @@ def compare(session: nox.Session) -> None:
 @nox.session
 def bench(session: nox.Session) -> None:
     """`xpconv bench` with every backend and Keras; pass arguments after `--` (e.g. `-- --quick`)."""
-    install(session, *ALL_FILES, "bench.txt", "dask.txt")
+    install(session, *ALL_FILES, "bench.txt", *(f for b in LANES if b.container for f in b.requirements[1:]))
     session.run("xpconv", "bench", *session.posargs)
 
 
