@@ -8,11 +8,10 @@ from __future__ import annotations
 import ast
 from pathlib import Path
 
-import xpconv
 from xpconv.backends import catalog
 
-SRC = Path(xpconv.__file__).parent
-ROOT = SRC.parent.parent
+ROOT = Path(__file__).resolve().parent.parent  # the checkout (nox installs xpconv elsewhere: measure the source)
+SRC = ROOT / "src" / "xpconv"
 TESTS = ROOT / "tests"
 FILES = sorted(SRC.rglob("*.py")) + sorted(TESTS.rglob("*.py")) + [ROOT / "noxfile.py"]
 FRAMEWORKS = {backend.name for backend in catalog()} | {backend.module for backend in catalog()} | {"keras", "cupy"}
