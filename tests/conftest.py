@@ -44,6 +44,7 @@ def pytest_generate_tests(metafunc: pytest.Metafunc) -> None:
     for fixture, names in (
         ("fw", SELECTED),
         ("native_fw", tuple(n for n in SELECTED if ADAPTERS[n].has_native)),
+        ("autodiff_fw", tuple(n for n in SELECTED if ADAPTERS[n].autodiff)),
     ):
         if fixture in metafunc.fixturenames:
             params = [ADAPTERS[n] for n in names] or [None]  # None: deselected below, not skipped
@@ -54,7 +55,7 @@ def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item
     keep, drop = [], []
     for item in items:
         params = getattr(item, "callspec", None)
-        chosen = {k: v for k, v in (params.params.items() if params else ()) if k in ("fw", "native_fw")}
+        chosen = {k: v for k, v in (params.params.items() if params else ()) if k in ("fw", "native_fw", "autodiff_fw")}
         needs = [m.args[0] for m in item.iter_markers("needs")]
         empty = params is not None and "pair" in params.params and params.params["pair"] is None
         if empty or any(v is None for v in chosen.values()) or any(n not in SELECTED for n in needs) or (

@@ -12,7 +12,7 @@ from typing import Any, Literal
 from ._plan import LAYOUTS, ConvOptions, ConvPlan, Kind, PaddingArg, from_fields, make_plan
 from .dispatch import call
 
-Method = Literal["auto", "native", "portable"]
+Method = Literal["auto", "native", "portable", "winograd", "fourier"]
 PaddingMode = Literal["zeros", "reflect", "replicate", "circular"]
 _FORWARD, _TRANSPOSED = Kind.FORWARD, Kind.TRANSPOSED
 
@@ -70,10 +70,13 @@ def conv(
         the input wrapped around (padding at most the input size).
     data_format : {"channels_first", "channels_last", "NCW", "NWC", "NCHW", "NHWC", "NCDHW", "NDHWC"}
         Layout of ``x`` and of the result; an explicit spelling must match the weight's rank.
-    method : {"auto", "native", "portable"}
-        ``"portable"``: the Array API implementation. ``"native"``: the framework's own
-        kernel (an error for NumPy and array_api_strict). ``"auto"``: the fastest correct
-        kernel for the backend, dtype and shape.
+    method : {"auto", "native", "portable", "winograd", "fourier"}
+        ``"portable"``: the direct Array API implementation. ``"native"``: the framework's own
+        kernel (an error for NumPy and array_api_strict). ``"winograd"``, ``"fourier"``: the
+        fast algorithms (Winograd F(4,3)-style and 16-point Fourier tiles, on the Array API;
+        real floating dtypes, stride 1, dilation 1, static sizes; a stated extra error, see
+        :mod:`xpconv.testing.tolerance`). ``"auto"``: the kernel a cost model predicts fastest
+        for the backend, dtype and shape (:mod:`xpconv.kernels.cost_model`; deterministic).
     out_dtype : dtype or str, optional
         The dtype of the accumulation and of the result (a dtype of the inputs' library, or a
         name such as ``"int32"``); it must hold every value of the inputs' dtype. ``int8``

@@ -18,7 +18,8 @@ from ._dtypes import describe, dtype_name, native_byte_order, resolve_out_dtype,
 from ._plan import ConvOptions, ConvPlan, Kind, make_plan
 from .backends import backend_of_type, on_registry_change, registry_generation, resolve
 from .cache import LRUCache, cache_key
-from .kernels import direct
+from .kernels import direct, transform
+from .kernels.cost_model import fastest, overridden
 from .kernels.padding import pad_first
 from .kernels.reach import bias_only, nothing, reach
 from .kernels.transpose import forward_twin, reads_nothing, via_forward
@@ -27,7 +28,8 @@ if TYPE_CHECKING:
     from .backends import Backend
 
 Kernel = Callable[[Any, Any, Any, ConvPlan], Any]
-METHODS = ("auto", "native", "portable")
+#: ``portable``: xpconv's direct kernel; ``winograd``/``fourier``: its fast algorithms (forced).
+METHODS = ("auto", "native", "portable", *transform.ALGORITHMS)
 
 
 # -- validation --------------------------------------------------------------------------------
@@ -84,6 +86,22 @@ def _check_native(backend: Backend, x: Any, dtype: Any, names: list[str], out_dt
         )
 
 
+def _check_algorithm(xp: Any, method: str, plan: ConvPlan, dtype: Any, name: str, x_dtype: Any) -> None:
+    """A forced fast algorithm: real floating dtypes only (integers stay exact: direct only), and a
+    plan it can run (a transposed plan through its forward twin)."""
+    if not xp.isdtype(dtype, "real floating"):
+        raise ValueError(
+            f"method={method!r} computes real floating-point dtypes only (integers stay exact with the "
+            f"direct kernel). Received: {name} with dtype {dtype_name(x_dtype)}; use method='auto' or 'portable'"
+        )
+    why = transform.unsupported(forward_twin(plan)[0] if plan.kind is Kind.TRANSPOSED else plan)
+    if why is not None:
+        raise ValueError(
+            f"method={method!r} needs {why}. Received: stride={plan.stride}, dilation={plan.dilation}"
+            + ("" if plan.spatial_static else f", spatial sizes {plan.in_size}") + "; use method='auto' or 'portable'"
+        )
+
+
 def prepare(kind: Kind, named: dict[str, Any], options: ConvOptions, method: str,
             resolved: tuple[Backend, dict[str, Any]] | None = None) -> tuple[Backend, Any, tuple[Any, Any, Any], ConvPlan]:
     """Validate everything, then bring the arrays to one dtype: no other work before every check.
@@ -116,6 +134,8 @@ def prepare(kind: Kind, named: dict[str, Any], options: ConvOptions, method: str
         dtype = resolve_out_dtype(xp, options.out_dtype, dtype, backend.name, backend.dtypes, backend.dtype_hint)
     if method == "native":
         _check_native(backend, x, dtype, names, options.out_dtype)
+    elif method in transform.ALGORITHMS:
+        _check_algorithm(xp, method, plan, dtype, names[0], x.dtype)
     # every check passed: now, and only now, copies (promotion, byte order, out_dtype)
     arrays = tuple(a if a is None or a.dtype == dtype else xp.astype(a, dtype) for a in (x, weight, bias))
     return backend, xp, arrays, plan
@@ -161,7 +181,10 @@ def _kernel(backend: Backend, xp: Any, dtype: Any, method: str, plan: ConvPlan) 
         if own is not None:
             return own
         return via_forward(xp, _kernel(backend, xp, dtype, method, forward_twin(plan)[0]))
-    if native and (method == "native" or not backend.prefers_own(plan, dtype)):
+    algorithm = algorithm_of(backend, dtype, method, plan)
+    if algorithm in transform.ALGORITHMS:
+        return _transform(backend, xp, algorithm)
+    if algorithm == "native":
         if plan.zero_padded:
             return backend.native_kernel(plan)
         padded, plan_after = pad_first(xp, plan)  # natives pad with zeros only: the mode's padding first
@@ -169,6 +192,27 @@ def _kernel(backend: Backend, xp: Any, dtype: Any, method: str, plan: ConvPlan) 
     if method == "portable":
         return functools.partial(direct.conv, xp)
     return backend.direct_kernel(xp, plan)
+
+
+def algorithm_of(backend: Backend, dtype: Any, method: str, plan: ConvPlan) -> str:
+    """What runs a forward ``plan`` (after the cuts above): ``"native"``, ``"direct"`` (xpconv's
+    own direct kernel) or a fast algorithm; ``auto`` asks the cost model."""
+    native = method == "native" or (method == "auto" and backend.has_native and backend.native_takes(dtype))
+    if method in transform.ALGORITHMS:
+        return method
+    if method == "auto" and (algorithm := fastest(backend, plan, dtype, native)) is not None:
+        return algorithm
+    if native and (method == "native" or not backend.prefers_own(plan, dtype)):
+        return "native"
+    return "direct"
+
+
+def _transform(backend: Backend, xp: Any, algorithm: str) -> Kernel:
+    """A fast algorithm, its matrices made on the arrays' device."""
+    def run(x: Any, weight: Any, bias: Any, plan: ConvPlan) -> Any:
+        return transform.conv(xp, x, weight, bias, plan, algorithm=algorithm, device=backend.device(x))
+
+    return run
 
 
 # -- the call -------------------------------------------------------------------------------------
@@ -220,7 +264,8 @@ def call(kind: Kind, x: Any, weight: Any, bias: Any, options: ConvOptions, metho
     generation = registry_generation()
     backend, xp, arrays, plan = prepare(kind, {"x": x, "weight": weight, "bias": bias}, options, method)
     kernel = choose(backend, xp, arrays[0].dtype, method, plan)
-    if key is not None and plan.static and arrays[0] is x and arrays[1] is weight and arrays[2] is bias:
+    if key is not None and plan.static and arrays[0] is x and arrays[1] is weight and arrays[2] is bias and (
+            not overridden()):
         CALLS.put(key, (backend, plan, kernel))  # nothing converted or promoted: the signature decides all
         if registry_generation() != generation:  # a backend was registered meanwhile: the entry may be stale
             CALLS.clear()

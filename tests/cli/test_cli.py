@@ -89,7 +89,8 @@ def test_compare_reports_gradients_of_every_autodiff_framework(small_suite, caps
     gradients = {(r["backend"], r["method"], r["dtype"], r["quantity"]) for r in records if r["quantity"] != "y"}
     assert gradients == {
         (b, m, d, q)
-        for b, m in [(b, m) for b in GRADIENT_FRAMEWORKS for m in ("portable", "native")] + [("between frameworks", "spread")]
+        for b, m in [(b, m) for b in GRADIENT_FRAMEWORKS for m in ("portable", "native", "winograd", "fourier")]
+        + [("between frameworks", "spread")]
         for d in ("float32", "float64")
         for q in ("dx", "dw", "db")
     }
@@ -319,7 +320,10 @@ def test_bench_json_on_stdout_and_its_files(tmp_path, capsys):
         assert 0 < r["min_ms"] <= r["median_ms"] <= r["max_ms"] and r["noisy"] is False  # one repeat
     assert payload["environment"]["command"].startswith("xpconv bench --quick --repeats 1 --backend numpy")
     markdown = out_md.read_text()
-    assert "### resnet 3x3: x 2x16x28x28" in markdown and "| framework | candidate | median ms |" in markdown
+    assert "### resnet 3x3: x 2x16x28x28" in markdown and "| framework | candidate | runs | median ms |" in markdown
+    runs = {(r["workload"], r["candidate"]): r["extra"].get("algorithm") for r in payload["results"]}
+    assert runs[("resnet 3x3", "xpconv portable")] == "direct" and runs[("resnet 3x3", "xpconv winograd")] == "winograd"
+    assert runs[("resnet 3x3", "xpconv auto")] in ("direct", "winograd", "fourier")  # the cost model's choice
 
 
 def _widest(text: str) -> int:
@@ -357,7 +361,7 @@ def test_bench_marks_noisy_rows_and_the_ratios_that_use_them():
     annotate(results, [wl], 100.0)
     text = report(results, [wl], 100.0, "numpy", {}, markdown=False)
     rows = {tuple(line.split()[:3]): line for line in text.splitlines() if line.startswith(("torch ", "jax "))}
-    assert rows[("torch", "xpconv", "auto")].split()[3:7] == ["2.000", "~", "1.000", "9.00"]
+    assert rows[("torch", "xpconv", "auto")].split()[3:8] == ["-", "2.000", "~", "1.000", "9.00"]  # runs: not given
     assert "~" not in rows[("torch", "torch", "native")] + rows[("jax", "xpconv", "auto")]
     ratio_rows = [line.split() for line in text.splitlines() if line.startswith(wl.name + "  ")]
     assert ["resnet", "3x3", "2.00", "~", "1.25"] in ratio_rows  # torch auto / native is noisy, jax's is not
@@ -367,3 +371,4 @@ def test_bench_marks_noisy_rows_and_the_ratios_that_use_them():
     ratios = data["ratios"][0]
     assert "torch auto / torch native" in ratios["noisy"] and "jax auto / jax native" not in ratios["noisy"]
     assert ratios["tensorflow auto / tensorflow native"] is None  # not run: null, never NaN
+

@@ -16,7 +16,7 @@ import xpconv
     ({"stride": {"a": 1}}, TypeError, r"^stride must be a positive int or one positive int per spatial axis\. Received: stride=\{'a': 1\}$"),
     ({"padding": [[0, 1], [1]]}, ValueError, r"^padding must be 'valid', 'same', a non-negative int, one int per spatial axis or one \(before, after\) pair per spatial axis\. Received: padding=\[\[0, 1\], \[1\]\]$"),
     ({"groups": None}, TypeError, r"^groups must be a positive int\. Received: groups=None$"),
-    ({"method": ["auto"]}, ValueError, r"^method must be one of \('auto', 'native', 'portable'\)\. Received: method=\['auto'\]$"),
+    ({"method": ["auto"]}, ValueError, r"^method must be one of \('auto', 'native', 'portable', 'winograd', 'fourier'\)\. Received: method=\['auto'\]$"),
 ])
 def test_bad_arguments_are_named(fw, kwargs, error, pattern):
     args = {"x": fw.asarray(np.ones((1, 2, 4, 4)), "float32"), "weight": fw.asarray(np.ones((1, 2, 3, 3)), "float32"), **kwargs}

@@ -34,7 +34,7 @@ CASES = [
     ((2, 4, 6, 6), (6, 4, 3, 3), None, {"padding": ((0, 1), (-1, 0))}, ValueError, r"Received: padding=\(-1, 0\)"),
     ((2, 4, 6, 6), (6, 4, 3, 3), None, {"padding": "full"}, ValueError, r"padding must be 'valid', 'same', a non-negative int, one int per spatial axis or one \(before, after\) pair per spatial axis\. Received: padding='full'"),
     ((2, 4, 6, 6), (6, 4, 3, 3), None, {"data_format": "CHWN"}, ValueError, r"data_format must be one of \('channels_first', 'channels_last', 'NCW', 'NWC', 'NCHW', 'NHWC', 'NCDHW', 'NDHWC'\)\. Received: data_format='CHWN'"),
-    ((2, 4, 6, 6), (6, 4, 3, 3), None, {"method": "fast"}, ValueError, r"method must be one of \('auto', 'native', 'portable'\)\. Received: method='fast'"),
+    ((2, 4, 6, 6), (6, 4, 3, 3), None, {"method": "fast"}, ValueError, r"method must be one of \('auto', 'native', 'portable', 'winograd', 'fourier'\)\. Received: method='fast'"),
     ((2, 4, 6, 6), (6, 4, 3, 3), None, {"groups": 0}, ValueError, r"groups must be a positive int\. Received: groups=0"),
     ((2, 4, 3, 3), (6, 4, 5, 5), None, {"padding": 0}, ValueError, r"kernel must not be larger than the padded input\. Received: kernel size 5x5 \(dilated extent 5x5\), padded input size 3x3"),
     ((2, 4, 6, 6), (6, 4, 3, 3), None, {"dilation": 3}, ValueError, r"kernel size 3x3 \(dilated extent 7x7\), padded input size 6x6"),

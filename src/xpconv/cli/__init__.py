@@ -73,6 +73,9 @@ def build_parser() -> tuple[argparse.ArgumentParser, argparse.ArgumentParser]:
                        help="run only this backend (repeatable): " + ", ".join(frameworks()))
     bench.add_argument("--repeats", type=_positive_int, default=None, metavar="N",
                        help="timed repeats per measurement (a positive integer; default: by time budget)")
+    bench.add_argument("--calibrate", metavar="FILE",
+                       help="instead: refit the cost model that method='auto' uses on this machine and write its "
+                            "constants to FILE (use them with XPCONV_COST_MODEL=FILE)")
     return parser, bench
 
 
@@ -85,7 +88,7 @@ def _check_bench(bench: argparse.ArgumentParser, args: argparse.Namespace) -> No
             hint = " ".join(f'"xpconv[{extras()[name]}]"' for name in missing)
             bench.error(f"argument --backend: not installed: {', '.join(missing)} "
                         f"(installed: {', '.join(n for n, p in present.items() if p)}); pip install {hint}")
-    for option in ("json_file", "markdown_file", "plot"):
+    for option in ("json_file", "markdown_file", "plot", "calibrate"):
         path = getattr(args, option)
         if not path:
             continue

@@ -1,7 +1,9 @@
 """``xpconv compare``: every backend and method on one seeded suite, against the oracle and each other.
 
-Values of every backend and method; gradients of every framework with autodiff (torch, JAX,
-TensorFlow, MXNet), for the portable and native methods. One tolerance rule for all of them.
+Values of every backend and method (the fast algorithms ``winograd`` and ``fourier`` as methods of
+their own, where a case allows them); gradients of every framework with autodiff (torch, JAX,
+TensorFlow, MXNet), for the portable and native methods and the fast algorithms. One tolerance
+rule for all of them (plus each algorithm's allowance).
 """
 
 from __future__ import annotations
@@ -14,6 +16,8 @@ from typing import Any
 import numpy as np
 
 from .. import ConvPlan, conv, conv_transpose, plan
+from ..kernels.transform import ALGORITHMS, unsupported
+from ..kernels.transpose import forward_twin
 from ..testing import Adapter, allowed_error, conv2d_oracle_grad, conv_oracle, conv_transpose_oracle
 from .frameworks import load
 from .progress import Progress
@@ -47,6 +51,13 @@ class Case:
     @property
     def out_channels(self) -> int:
         return self.w_shape[1] * self.options.get("groups", 1) if self.transpose else self.w_shape[0]
+
+    @property
+    def algorithms(self) -> list[str]:
+        """The fast algorithms that can run this case (on real floating dtypes)."""
+        found = plan(self.x_shape, self.w_shape, transposed=self.transpose, data_format="channels_first",
+                     **self.options)
+        return [] if unsupported(forward_twin(found)[0] if self.transpose else found) else list(ALGORITHMS)
 
     def run(self, x: Any, w: Any, b: Any, method: str) -> Any:
         """This case through xpconv on the arrays of one framework."""
@@ -173,7 +184,7 @@ def measure() -> list[dict[str, Any]]:
     """One record per (case, dtype, backend, method, quantity), plus the spread between all of them.
 
     Quantity ``"y"``: the result of every backend and method. ``"dx"``, ``"dw"``, ``"db"``: the
-    gradients of ``sum(y * g)`` from each framework's autodiff, methods portable and native.
+    gradients of ``sum(y * g)`` from each framework's autodiff, methods portable and native and the fast algorithms.
     """
     records = []
     with Progress("compare", len(SUITE) * len(DTYPES)) as progress:  # on stderr, when a terminal
@@ -192,17 +203,19 @@ def _problem(index: int, case: Case, dtype: str, loaded: list) -> list[dict[str,
     inputs = _inputs(case, index, dtype)
     expected, magnitude, length = _oracle(case, *inputs)
     allowed = allowed_error(dtype, length, magnitude)
-    results = []
+    results, widest = [], allowed
     for fw in loaded:
-        methods = ["portable", "auto"] + (["native"] if fw.has_native else [])
+        methods = ["portable", "auto"] + (["native"] if fw.has_native else []) + case.algorithms
         arrays = [None if a is None else fw.asarray(a) for a in inputs]
         for method in methods:
             y = np.asarray(fw.to_numpy(case.run(*arrays, method)), dtype=np.float64)
             results.append(y)
-            records.append(_record(case, dtype, fw.name, method, np.abs(y - expected), allowed))
+            bound = allowed if method not in ALGORITHMS else allowed_error(dtype, length, magnitude, method, case.rank)
+            widest = np.maximum(widest, bound)
+            records.append(_record(case, dtype, fw.name, method, np.abs(y - expected), bound))
     stack = np.stack(results)
     spread = stack.max(axis=0) - stack.min(axis=0)
-    records.append(_record(case, dtype, "between frameworks", "spread", spread, 2 * allowed))
+    records.append(_record(case, dtype, "between frameworks", "spread", spread, 2 * widest))
     records += _gradient_records(case, _cotangent(index, dtype, expected.shape), inputs, dtype, loaded)
     return records
 
@@ -216,22 +229,25 @@ def _gradient_records(case: Case, g: np.ndarray, inputs: tuple, dtype: str,
     oracle = _oracle_gradients(case, x, w, g)
     quantities = [q for q in QUANTITIES if q != "db" or b is not None]
     allowed = {q: allowed_error(dtype, oracle[q][2], oracle[q][1]) for q in quantities}
-    records, results = [], {q: [] for q in quantities}
+    records, results, widest = [], {q: [] for q in quantities}, dict(allowed)
     for fw in loaded:
-        for method in GRADIENT_METHODS:
+        for method in (*GRADIENT_METHODS, *case.algorithms):
             grads = fw.gradients(conv, x, w, b, g, data_format=case.data_format, method=method, **case.options)
             if grads is None:  # no autodiff
                 break
             for q in quantities:
                 error = _error(grads[q], oracle[q][0])
                 results[q].append(grads[q] if np.isfinite(error).all() else np.full_like(oracle[q][0], np.nan))
-                records.append(_record(case, dtype, fw.name, method, error, allowed[q], q))
+                bound = allowed[q] if method not in ALGORITHMS else allowed_error(
+                    dtype, oracle[q][2], oracle[q][1], method, case.rank)
+                widest[q] = np.maximum(widest[q], bound)
+                records.append(_record(case, dtype, fw.name, method, error, bound, q))
     if not records:
         return []
     for q in quantities:
         stack = np.stack(results[q])
         spread = stack.max(axis=0) - stack.min(axis=0)
-        records.append(_record(case, dtype, "between frameworks", "spread", spread, 2 * allowed[q], q))
+        records.append(_record(case, dtype, "between frameworks", "spread", spread, 2 * widest[q], q))
     return records
 
 
@@ -277,7 +293,8 @@ def _report(records: list[dict[str, Any]], markdown: bool, title: str) -> str:
     if any(r["quantity"] != "y" for r in records):
         parts += [
             f"{heading}gradients of sum(y * g) (fixed seeded g) with respect to x (dx), weight (dw) and bias (db), "
-            f"by each framework's autodiff through methods {' and '.join(GRADIENT_METHODS)}; same tolerance rule",
+            f"by each framework's autodiff through methods {', '.join(GRADIENT_METHODS)} and the fast algorithms "
+            "where a case allows them; same tolerance rule",
             _table(records, markdown, gradients=True),
         ]
     return "\n\n".join(parts)

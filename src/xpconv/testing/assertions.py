@@ -23,18 +23,19 @@ def assert_array(fw: Any, result: Any, *, dtype: str, shape: tuple[int, ...], de
 
 def assert_close(
     fw: Any, result: Any, expected: np.ndarray, *, dtype: str, magnitude: np.ndarray | None = None,
-    reduction_length: int = 1, device: Any = None,
+    reduction_length: int = 1, device: Any = None, algorithm: str | None = None, rank: int = 2,
 ) -> float:
     """Type, dtype, shape, device, then values within the dtype/reduction-length tolerance.
 
     ``expected`` is float64 (the oracle or another framework's result); ``magnitude``
-    defaults to ``|expected|``. Returns the largest deviation.
+    defaults to ``|expected|``; ``algorithm`` and ``rank``: a fast algorithm's allowance
+    (:func:`~xpconv.testing.tolerance.allowed_error`). Returns the largest deviation.
     """
     assert_array(fw, result, dtype=dtype, shape=expected.shape, device=device)
     actual = fw.to_numpy(result)
     actual = actual.astype(np.complex128 if np.iscomplexobj(actual) else np.float64)
     mag = np.abs(expected) if magnitude is None else magnitude
-    allowed = allowed_error(dtype, reduction_length, mag)
+    allowed = allowed_error(dtype, reduction_length, mag, algorithm, rank)
     deviation = np.abs(actual - expected)
     bad = deviation > allowed
     assert not bad.any(), (

@@ -26,7 +26,7 @@ from ...backends import get_backend
 from ...testing import Adapter
 from ..frameworks import frameworks, load
 from ..progress import Progress
-from .baselines import candidates
+from .baselines import algorithms, candidates
 from .report import Result, annotate, payload, plot, report
 from .timing import PAUSE_S, matmul_peak, side_by_side, temporary_memory
 from .workloads import LARGE_FULL, LARGE_IMAGE, LARGE_QUICK, Workload, select
@@ -45,9 +45,11 @@ def measure(workloads: tuple[Workload, ...], loaded: list[Adapter], repeats: int
             if progress is not None:
                 progress.update(step, f"{fw.name}: {wl.name}")
             timed = side_by_side(candidates(fw, wl, layout), fw.sync, repeats, budget_s)
+            runs = algorithms(fw, wl, layout)
             for label, times in timed.items():
+                extra = {"layout": layout, **({"algorithm": runs[label]} if label in runs else {})}
                 results.append(Result(wl.name, fw.name, label, 1e3 * statistics.median(times), 1e3 * min(times),
-                                      1e3 * max(times), len(times), extra={"layout": layout}))
+                                      1e3 * max(times), len(times), extra=extra))
         time.sleep(PAUSE_S)
     return results
 
@@ -95,6 +97,11 @@ def run(args: Any, argv: list[str]) -> int:
     loaded = load(tuple(dict.fromkeys(args.backend)) if args.backend else frameworks())
     for fw in loaded:
         fw.use_every_core()
+    if args.calibrate:
+        from . import calibrate
+
+        print(calibrate.run(loaded, args.calibrate, args.quick, args.repeats))
+        return 0
     with Progress("bench", len(workloads) * len(loaded)) as progress:  # on stderr, when a terminal
         progress.update(0, "float32 matmul peak")
         peak, source = matmul_peak(1024 if args.quick else 2048)

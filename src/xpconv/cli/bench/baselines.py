@@ -1,4 +1,5 @@
-"""What ``xpconv bench`` times for one framework and workload: xpconv (``auto`` and ``portable``),
+"""What ``xpconv bench`` times for one framework and workload: xpconv (``auto``, ``portable`` and the
+fast algorithms where the workload allows them),
 the framework's own convolution called directly (its adapter's :meth:`~xpconv.testing.Adapter.native_call`)
 and ``keras.ops.conv``'s implementation for that framework when Keras is installed."""
 
@@ -9,7 +10,10 @@ from typing import Any
 
 import numpy as np
 
-from ... import conv, conv_transpose
+from ... import conv, conv_transpose, plan
+from ...backends import get_backend
+from ...dispatch import algorithm_of
+from ...kernels.transform import ALGORITHMS, unsupported
 from ...testing import Adapter
 from .workloads import Workload
 
@@ -42,6 +46,10 @@ def candidates(fw: Adapter, wl: Workload, layout: str) -> dict[str, Callable[[],
     auto = fw.compiled(lambda x, w: function(x, w, **options))
     portable = fw.compiled(lambda x, w: function(x, w, method="portable", **options))
     out: dict[str, Callable[[], Any]] = {"xpconv auto": lambda: auto(x, w), "xpconv portable": lambda: portable(x, w)}
+    if not wl.transpose and unsupported(_plan(wl, layout)) is None:
+        for algorithm in ALGORITHMS:
+            fast = fw.compiled(lambda x, w, algorithm=algorithm: function(x, w, method=algorithm, **options))
+            out[f"xpconv {algorithm}"] = lambda fast=fast: fast(x, w)
     taped = fw.taped(lambda x: function(x, w, **options), x) if wl.dilation > 1 else None
     if taped is not None:  # a gradient may be recorded: TensorFlow's native forward with a custom gradient
         out["xpconv auto, taped"] = taped
@@ -59,3 +67,19 @@ def candidates(fw: Adapter, wl: Workload, layout: str) -> dict[str, Callable[[],
                                                     dilation_rate=wl.dilation))
         out["keras.ops.conv"] = lambda: keras(x, hwio)
     return out
+
+
+def _plan(wl: Workload, layout: str) -> Any:
+    shape = wl.x if layout == "channels_first" else (*wl.x[:-wl.rank - 1], *wl.x[-wl.rank:], wl.x[-wl.rank - 1])
+    return plan(shape, wl.w, stride=wl.stride, padding=wl.padding, groups=wl.groups, dilation=wl.dilation,
+                data_format=layout, transposed=wl.transpose)
+
+
+def algorithms(fw: Adapter, wl: Workload, layout: str) -> dict[str, str]:
+    """What each xpconv candidate runs on ``wl`` (``auto``: the cost model's choice, float32):
+    ``native``, ``direct`` or a fast algorithm; transposed workloads name only the forced ones."""
+    found = {"xpconv portable": "direct", **{f"xpconv {a}": a for a in ALGORITHMS}}
+    if not wl.transpose:
+        backend = get_backend(fw.name)
+        found["xpconv auto"] = algorithm_of(backend, fw.dtype("float32"), "auto", _plan(wl, layout).with_batch())
+    return found

@@ -1,0 +1,159 @@
+"""``xpconv bench --calibrate FILE``: refit the cost model's constants on this machine.
+
+For each installed framework, float32, on workloads the fast algorithms can run, the candidates
+are timed side by side: the framework's own convolution (where it has one), xpconv's direct
+kernel (what ``auto`` runs without a fast algorithm), Winograd and Fourier. Then, per framework:
+``time = macs · per_mac + moved · per_element`` for the native and direct kernels and
+``time = products · per_product + transformed · per_element`` for each algorithm are fitted by
+least squares in relative error, with non-negative constants; each model's worst relative error
+on these workloads is kept beside its constants (``*_error``), and ``auto`` trusts a prediction only
+within it
+(:func:`xpconv.kernels.cost_model.counts`). The constants are written to ``FILE`` as JSON, in the
+form of the shipped ``xpconv/kernels/calibration.json``; setting ``XPCONV_COST_MODEL=FILE``
+makes ``method="auto"`` use them (the shipped file is refitted by writing over it).
+"""
+
+from __future__ import annotations
+
+import json
+import statistics
+from typing import Any
+
+import numpy as np
+
+from ... import conv, plan
+from ...backends import get_backend
+from ...kernels import cost_model
+from ...kernels.transform import ALGORITHMS
+from ...testing import Adapter
+from .timing import side_by_side
+
+#: ``(x shape, weight shape, padding)``: stride 1, enough channels, kernels 3 to 7, 1-D to 3-D.
+WORKLOADS = (
+    ((8, 64, 56, 56), (64, 64, 3, 3), 1),
+    ((4, 128, 28, 28), (128, 128, 3, 3), 1),
+    ((1, 128, 128, 128), (128, 128, 5, 5), 2),
+    ((4, 32, 56, 56), (64, 32, 5, 5), 2),
+    ((2, 32, 56, 56), (32, 32, 7, 7), 3),
+    ((8, 128, 2000), (128, 128, 3), 1),
+    ((2, 32, 8, 28, 28), (32, 32, 3, 3, 3), 1),
+)
+QUICK = (
+    ((2, 16, 28, 28), (16, 16, 3, 3), 1),
+    ((1, 32, 64, 64), (32, 32, 5, 5), 2),
+    ((2, 16, 28, 28), (16, 16, 7, 7), 3),
+)
+
+
+def measure(loaded: list[Adapter], quick: bool, repeats: int | None) -> dict[str, list[dict[str, Any]]]:
+    """Seconds (median of the repeats) of every candidate, per framework and workload."""
+    found: dict[str, list[dict[str, Any]]] = {}
+    rng = np.random.default_rng(0)
+    for fw in loaded:
+        rows = []
+        for x_shape, w_shape, padding in QUICK if quick else WORKLOADS:
+            calls = _candidates(fw, rng.standard_normal(x_shape, dtype=np.float32),
+                                rng.standard_normal(w_shape, dtype=np.float32), padding)
+            times = side_by_side(calls, fw.sync, repeats or (2 if quick else 5), 0.2 if quick else 2.0)
+            rows.append({"x": x_shape, "w": w_shape, "padding": padding,
+                         **{name: statistics.median(t) for name, t in times.items()}})
+        found[fw.name] = rows
+    return found
+
+
+def _candidates(fw: Adapter, x_np: np.ndarray, w_np: np.ndarray, padding: int) -> dict[str, Any]:
+    """The calls timed for one workload, by kernel name, in the backend's preferred layout."""
+    layout = get_backend(fw.name).preferred_layout
+    if layout == "channels_last":
+        x_np = np.ascontiguousarray(np.moveaxis(x_np, 1, -1))
+    x, w = fw.asarray(x_np), fw.asarray(w_np)
+    options = {"padding": padding, "data_format": layout}
+    if fw.has_native:
+        direct = fw.compiled(lambda x, w: conv(x, w, method="portable", **options))
+    else:  # NumPy & co.: what auto runs without a fast algorithm
+        direct = fw.compiled(lambda x, w: _without_fast(lambda: conv(x, w, **options)))
+    calls = {"direct": lambda: direct(x, w)}
+    for algorithm in ALGORITHMS:
+        fast = fw.compiled(lambda x, w, algorithm=algorithm: conv(x, w, method=algorithm, **options))
+        calls[algorithm] = lambda fast=fast: fast(x, w)
+    native = fw.native_call(x, w_np, rank=w_np.ndim - 2, stride=1, padding=padding, dilation=1, groups=1,
+                            transpose=False, layout=layout)
+    if native is not None:
+        calls["native"] = native
+    return calls
+
+
+def _without_fast(call: Any) -> Any:
+    """``call()`` with an empty cost model: ``auto`` then runs no fast algorithm."""
+    with cost_model.using({"backends": {}}):
+        return call()
+
+
+def fit(measured: dict[str, list[dict[str, Any]]]) -> dict[str, Any]:
+    """The cost model's constants from :func:`measure`'s times (float32 only: ``"32"``)."""
+    backends: dict[str, Any] = {}
+    for name, rows in measured.items():
+        plans = [plan(r["x"], r["w"], padding=r["padding"]) for r in rows]
+        table: dict[str, float] = {}
+        for kernel in ("native", "direct"):
+            if all(kernel in r for r in rows):
+                features = [(p.macs, cost_model.moved(p)) for p in plans]
+                per_mac, per_element = _fit(features, [r[kernel] for r in rows])
+                table.update({f"{kernel}_per_mac": per_mac, f"{kernel}_per_element": per_element,
+                              f"{kernel}_error": _error(features, (per_mac, per_element), [r[kernel] for r in rows])})
+        for algorithm in ALGORITHMS:
+            features = [cost_model.counts(algorithm, p) for p in plans]
+            per_product, per_element = _fit(features, [r[algorithm] for r in rows])
+            table.update({f"{algorithm}_per_product": per_product, f"{algorithm}_per_element": per_element,
+                          f"{algorithm}_error": _error(features, (per_product, per_element), [r[algorithm] for r in rows])})
+        backends[name] = {"32": table}
+    return {"command": "xpconv bench --calibrate FILE", "backends": backends}
+
+
+def _fit(features: list[tuple[int, int]], seconds: list[float]) -> tuple[float, float]:
+    """Non-negative ``(a, b)`` with ``seconds ≈ f0·a + f1·b``, least squares in relative error
+    (each workload counts alike, whatever its size)."""
+    a = np.array(features, dtype=np.float64) / np.array(seconds)[:, None]
+    solution = np.linalg.lstsq(a, np.ones(len(seconds)), rcond=None)[0]
+    if solution.min() < 0:  # one term alone: the better of the two
+        singles = [np.linalg.lstsq(a[:, [i]], np.ones(len(seconds)), rcond=None)[0][0] for i in (0, 1)]
+        errors = [np.sum((a[:, i] * singles[i] - 1) ** 2) for i in (0, 1)]
+        best = int(np.argmin(errors))
+        solution = np.zeros(2)
+        solution[best] = singles[best]
+    return float(max(solution[0], 0.0)), float(max(solution[1], 0.0))
+
+
+def _error(features: list[tuple[int, int]], constants: tuple[float, float], seconds: list[float]) -> float:
+    """The model's worst relative error on the calibration workloads: ``max |predicted/measured - 1|``."""
+    return float(max(abs((f0 * constants[0] + f1 * constants[1]) / t - 1) for (f0, f1), t in zip(features, seconds)))
+
+
+def run(loaded: list[Adapter], path: str, quick: bool, repeats: int | None) -> str:
+    """Measure, fit, write ``path``; returns a report of the measured times and the predictions."""
+    measured = measure(loaded, quick, repeats)
+    fitted = fit(measured)
+    with open(path, "w", encoding="utf-8") as handle:
+        json.dump(fitted, handle, indent=2)
+        handle.write("\n")
+    lines = [f"cost model constants written to {path}"]
+    for name, rows in measured.items():
+        backend = get_backend(name)
+        for r in rows:
+            p = plan(r["x"], r["w"], padding=r["padding"])
+            times = ", ".join(f"{k} {1e3 * v:.1f} ms (model {_predicted(fitted, name, k, p)})"
+                              for k, v in r.items() if isinstance(v, float))
+            chosen = _choice(fitted, backend, p)
+            lines.append(f"{name} x{r['x']} w{r['w']}: {times}; auto would run {chosen}")
+    return "\n".join(lines)
+
+
+def _predicted(fitted: dict[str, Any], name: str, kernel: str, p: Any) -> str:
+    with cost_model.using(fitted):
+        seconds = cost_model.predict(name, 32, kernel, p)
+    return "-" if seconds is None else f"{1e3 * seconds:.1f}"
+
+
+def _choice(fitted: dict[str, Any], backend: Any, p: Any) -> str:
+    with cost_model.using(fitted):
+        return cost_model.fastest(backend, p, np.float32, backend.has_native) or ("native" if backend.has_native else "direct")

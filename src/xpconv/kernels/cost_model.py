@@ -1,0 +1,149 @@
+"""Which kernel ``method="auto"`` runs: a cost model, deterministic, with calibrated constants.
+
+For a plan a fast algorithm can run (:func:`xpconv.kernels.transform.unsupported`), each candidate's
+time is predicted from the plan alone, in seconds:
+
+- the framework's own convolution, or xpconv's direct kernel: ``macs · per_mac + moved · per_element``
+  (``moved``: the input's and the output's elements);
+- a fast algorithm: ``products · per_product + transformed · per_element``, where ``products``
+  counts the multiplications of its per-point matrix products (``N·G·(k·C_out/G)·(k·C_in/G)``
+  per point and tile) and ``transformed`` the elements its transforms write
+  (``N·(C_in + C_out)·k·points`` per tile).
+
+The constants (per backend and dtype width) are measured by ``xpconv bench --calibrate`` and
+shipped in ``calibration.json``; nothing is timed at call time, so the same call always takes the
+same path. A fast algorithm is chosen only where its prediction, made worse by the model's worst
+error on the calibration workloads, beats the other kernel's, made better by its own, by a margin
+(:data:`MARGIN`): ``auto`` must never be slower than the kernel it would otherwise run. A backend
+without constants never takes one in ``auto`` (``method="winograd"``/``"fourier"`` force one).
+"""
+
+from __future__ import annotations
+
+import contextlib
+import functools
+import json
+import math
+import os
+from collections.abc import Iterator
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+from .._dtypes import dtype_name
+from .transform import ALGORITHMS, unsupported
+
+if TYPE_CHECKING:
+    from .._plan import ConvPlan
+    from ..backends import Backend
+
+#: A fast algorithm must be predicted this much faster (a ratio of times) to be chosen.
+MARGIN = 0.75
+#: Fewer input channels per group than this never pay for the transforms (depthwise layers).
+MIN_CHANNELS = 8
+CALIBRATION = Path(__file__).with_name("calibration.json")
+
+
+#: Tables in force instead of the calibration, innermost last (:func:`using`).
+_OVERRIDES: list[dict[str, Any]] = []
+
+
+@functools.lru_cache(maxsize=1)
+def _calibration() -> dict[str, Any]:
+    path = os.environ.get("XPCONV_COST_MODEL") or CALIBRATION
+    return json.loads(Path(path).read_text())
+
+
+def constants() -> dict[str, Any]:
+    """The table in force: ``{"backends": {name: {width: {constant: seconds}}}, ...}``, read once
+    from ``$XPCONV_COST_MODEL`` (a file written by ``xpconv bench --calibrate``) or the shipped
+    ``calibration.json``, unless :func:`using` says otherwise."""
+    return _OVERRIDES[-1] if _OVERRIDES else _calibration()
+
+
+def reload() -> None:
+    """Read the calibration again on next use (after ``XPCONV_COST_MODEL`` changed)."""
+    _calibration.cache_clear()
+
+
+def overridden() -> bool:
+    """Whether :func:`using` is in force (then the dispatcher caches no choice)."""
+    return bool(_OVERRIDES)
+
+
+@contextlib.contextmanager
+def using(table: dict[str, Any]) -> Iterator[None]:
+    """Choose with ``table`` inside the block (``{"backends": {}}``: never a fast algorithm), as
+    ``xpconv bench --calibrate`` does to time what ``auto`` runs without one."""
+    _OVERRIDES.append(table)
+    try:
+        yield
+    finally:
+        _OVERRIDES.pop()
+
+
+def counts(algorithm: str, plan: ConvPlan) -> tuple[int, int]:
+    """``(products, transformed)`` of ``algorithm`` on ``plan`` (see the module's docstring)."""
+    from .tiles import tiles  # NumPy's matrices: imported on first use, not by ``import xpconv``
+
+    t = tiles(algorithm, plan.kernel, plan.out_size)
+    count = math.prod(math.ceil(n / m) for n, m in zip(plan.out_size, t.m))
+    parts = 3 if t.complex else 1  # a complex product: three real ones
+    n, groups = plan.batch, plan.groups
+    products = parts * t.points * n * count * plan.in_channels * plan.out_channels // groups
+    transformed = n * count * (plan.in_channels * math.prod(t.alpha) + (plan.in_channels + plan.out_channels) * t.points * parts)
+    return products, transformed
+
+
+def moved(plan: ConvPlan) -> int:
+    """The elements a direct convolution reads and writes at least: input and output."""
+    return plan.batch * (plan.in_channels * math.prod(plan.in_size) + plan.out_channels * math.prod(plan.out_size))
+
+
+def predict(backend: str, width: int, kernel: str, plan: ConvPlan) -> float | None:
+    """Predicted seconds of ``kernel`` (``"native"``, ``"direct"`` or an algorithm), or ``None``
+    where the backend has no constants for it."""
+    table = constants()["backends"].get(backend, {}).get(str(width), {})
+    if kernel in ("native", "direct"):
+        per_mac = table.get(f"{kernel}_per_mac")
+        if per_mac is None:
+            return None
+        return plan.macs * per_mac + moved(plan) * table.get(f"{kernel}_per_element", 0.0)
+    per_product, per_element = table.get(f"{kernel}_per_product"), table.get(f"{kernel}_per_element")
+    if per_product is None or per_element is None:
+        return None
+    products, transformed = counts(kernel, plan)
+    return products * per_product + transformed * per_element
+
+
+def fastest(backend: Backend, plan: ConvPlan, dtype: Any, native: bool) -> str | None:
+    """The fast algorithm ``auto`` runs for ``plan`` instead of the native (``native``) or direct
+    kernel, or ``None``: only real float32/float64 (half precision: computed in float32), static
+    sizes, stride and dilation 1, enough channels per group, and a prediction under the margin."""
+    if backend.container or plan.kind.name != "FORWARD" or unsupported(plan) is not None:
+        return None
+    if not plan.batch_static or plan.in_channels // plan.groups < MIN_CHANNELS or plan.taps == 1:
+        return None
+    width = _width(dtype)
+    if width is None:
+        return None
+    kernel = "native" if native and not backend.prefers_own(plan, dtype) else "direct"
+    base = predict(backend.name, width, kernel, plan)
+    if base is None:
+        return None
+    # the worst case of each prediction (its calibration error) must still win by the margin
+    best, best_time = None, MARGIN * base * max(0.0, 1 - _error(backend.name, width, kernel))
+    for algorithm in ALGORITHMS:
+        time = predict(backend.name, width, algorithm, plan)
+        if time is not None and time * (1 + _error(backend.name, width, algorithm)) < best_time:
+            best, best_time = algorithm, time * (1 + _error(backend.name, width, algorithm))
+    return best
+
+
+def _error(backend: str, width: int, kernel: str) -> float:
+    """A model's worst relative error on the calibration workloads (0 when not recorded)."""
+    return constants()["backends"].get(backend, {}).get(str(width), {}).get(f"{kernel}_error", 0.0)
+
+
+def _width(dtype: Any) -> int | None:
+    """64 for float64, 32 for float32 and half precision (computed in float32), else ``None``."""
+    return {"float64": 64, "float32": 32, "float16": 32, "bfloat16": 32}.get(dtype_name(dtype))
