@@ -94,7 +94,7 @@ def _check_algorithm(xp: Any, method: str, plan: ConvPlan, dtype: Any, name: str
             f"method={method!r} computes real floating-point dtypes only (integers stay exact with the "
             f"direct kernel). Received: {name} with dtype {dtype_name(x_dtype)}; use method='auto' or 'portable'"
         )
-    why = transform.unsupported(forward_twin(plan)[0] if plan.kind is Kind.TRANSPOSED else plan)
+    why = transform.unsupported(plan)
     if why is not None:
         raise ValueError(
             f"method={method!r} needs {why}. Received: stride={plan.stride}, dilation={plan.dilation}"
@@ -175,7 +175,7 @@ def _kernel(backend: Backend, xp: Any, dtype: Any, method: str, plan: ConvPlan) 
         return bias_only(backend, xp)
     if found is not None and found.trims:
         return found.cut(_kernel(backend, xp, dtype, method, found.plan))
-    native = method == "native" or (method == "auto" and backend.has_native and backend.native_takes(dtype))
+    native = _runs_native(backend, dtype, method)
     if plan.kind is Kind.TRANSPOSED:
         own = backend.native_transposed(plan) if native else None
         if own is not None:
@@ -194,10 +194,16 @@ def _kernel(backend: Backend, xp: Any, dtype: Any, method: str, plan: ConvPlan) 
     return backend.direct_kernel(xp, plan)
 
 
+def _runs_native(backend: Backend, dtype: Any, method: str) -> bool:
+    """Whether ``method`` asks for the library's own kernel: always for ``native``; for ``auto``
+    where the backend has one that takes ``dtype``."""
+    return method == "native" or (method == "auto" and backend.has_native and backend.native_takes(dtype))
+
+
 def algorithm_of(backend: Backend, dtype: Any, method: str, plan: ConvPlan) -> str:
     """What runs a forward ``plan`` (after the cuts above): ``"native"``, ``"direct"`` (xpconv's
     own direct kernel) or a fast algorithm; ``auto`` asks the cost model."""
-    native = method == "native" or (method == "auto" and backend.has_native and backend.native_takes(dtype))
+    native = _runs_native(backend, dtype, method)
     if method in transform.ALGORITHMS:
         return method
     if method == "auto" and (algorithm := fastest(backend, plan, dtype, native)) is not None:

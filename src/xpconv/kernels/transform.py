@@ -27,8 +27,9 @@ from __future__ import annotations
 import math
 from typing import TYPE_CHECKING, Any
 
-from .._plan import ConvPlan
+from .._plan import ConvPlan, Kind
 from .padding import pad
+from .transpose import forward_twin
 
 if TYPE_CHECKING:
     import numpy as np
@@ -44,7 +45,10 @@ Parts = list[Any]  # one real array, or the real and imaginary parts of a comple
 
 
 def unsupported(plan: ConvPlan) -> str | None:
-    """Why a fast algorithm cannot run ``plan`` (a phrase for a message), or ``None`` if it can."""
+    """Why a fast algorithm cannot run ``plan`` (a phrase for a message), or ``None`` if it can;
+    a transposed plan runs as its forward twin, so the twin is what is asked about."""
+    if plan.kind is Kind.TRANSPOSED:
+        plan = forward_twin(plan)[0]
     if not plan.spatial_static:
         return "spatial sizes known before the call"
     if any(s != 1 for s in plan.stride):
