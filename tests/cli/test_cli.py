@@ -324,6 +324,12 @@ def test_bench_json_on_stdout_and_its_files(tmp_path, capsys):
     runs = {(r["workload"], r["candidate"]): r["extra"].get("algorithm") for r in payload["results"]}
     assert runs[("resnet 3x3", "xpconv portable")] == "direct" and runs[("resnet 3x3", "xpconv winograd")] == "winograd"
     assert runs[("resnet 3x3", "xpconv auto")] in ("direct", "winograd", "fourier")  # the cost model's choice
+    # every xpconv candidate's float32 error against float64, in units of the output's scale: the target
+    errors = {(r["workload"], r["candidate"]): r["extra"].get("error") for r in payload["results"]}
+    for (workload, candidate), found in errors.items():
+        if candidate.startswith("xpconv"):
+            assert found is not None and 0 <= found < 1e-5, (workload, candidate, found)
+    assert "| x best | error |" in markdown
 
 
 def _widest(text: str) -> int:

@@ -179,3 +179,62 @@ def test_winograd_matrices_are_exact_for_every_tile():
         d, g = rng.integers(-9, 9, t.alpha).astype(np.float64), rng.integers(-9, 9, r).astype(np.float64)
         expected = [d[i: i + r] @ g for i in range(m)]
         np.testing.assert_allclose(t.inverse @ ((t.filter @ g) * (t.data @ d)), expected, atol=1e-9)
+
+
+def test_auto_runs_the_algorithm_the_cost_model_chooses(fw):
+    """Where the cost model predicts a fast algorithm, ``auto`` runs it: the same float32 numbers as
+    forcing it, within its tolerance of the oracle (a table that makes Winograd cheap, per backend)."""
+    from xpconv.backends import catalog
+    from xpconv.dispatch import algorithm_of
+
+    cheap = {"native_per_mac": 1.0, "direct_per_mac": 1.0, "winograd_per_product": 1e-15, "winograd_per_element": 0.0}
+    table = {"backends": {b.name: {"32": {"2d": cheap}} for b in catalog()}}
+    case = Case("2d-k3-16ch", (2, 16, 10, 9), (8, 16, 3, 3), {"padding": 1})
+    x, w, b = _data(case, seed=6)
+    args = [fw.asarray(a, "float32") for a in (x, w, b)]
+    with cost_model.using(table):
+        if not fw.backend.container:  # Dask: each block's NumPy call chooses
+            chosen = algorithm_of(fw.backend, fw.dtype("float32"), "auto", xpconv.plan(x.shape, w.shape, padding=1))
+            assert chosen == "winograd"
+        auto = fw.sync(xpconv.conv(*args, **case.options))
+    forced = fw.sync(xpconv.conv(*args, method="winograd", **case.options))
+    np.testing.assert_array_equal(fw.to_numpy(auto), fw.to_numpy(forced))
+    xr, wr, br = (a.astype(np.float32).astype(np.float64) for a in (x, w, b))
+    assert_close(fw, auto, _oracle(case, xr, wr, br), dtype="float32", magnitude=_oracle(case, xr, wr, br, True),
+                 reduction_length=144, algorithm="winograd")
+
+
+def test_the_shipped_cost_model_takes_winograd_only_where_it_measured_faster():
+    """The shipped constants (``calibration.json``, fitted per rank) choose Winograd for the 3-D 3x3x3
+    bench workload on NumPy (no native) and JAX (XLA's 3-D convolution is slow on CPU), and no fast
+    algorithm for the 2-D ResNet layer; the per-rank constants say nothing about float64."""
+    from xpconv.backends import get_backend
+
+    video = xpconv.plan((2, 64, 16, 28, 28), (64, 64, 3, 3, 3), padding=1)
+    resnet = xpconv.plan((8, 64, 56, 56), (64, 64, 3, 3), padding=1)
+    numpy_backend = get_backend("numpy")
+    assert cost_model.fastest(numpy_backend, video, np.float32, False) == "winograd"
+    assert cost_model.fastest(numpy_backend, video, np.float64, False) is None
+    assert cost_model.fastest(numpy_backend, resnet, np.float32, False) is None
+    table = cost_model.constants()["backends"]
+    assert set(table["jax"]["32"]) == {"1d", "2d", "3d"}
+    assert table["jax"]["32"]["3d"]["winograd_per_product"] >= 0
+
+
+@pytest.mark.needs("torch")
+def test_torch_auto_runs_pointwise_layers_as_one_matrix_product():
+    """``F.conv2d`` is slower than xpconv's matrix product over channels on 1x1 kernels in float32 and
+    float64 (``xpconv bench``): ``auto`` runs the direct kernel there, native for half precision."""
+    import torch
+
+    from xpconv.backends import get_backend
+    from xpconv.dispatch import algorithm_of
+
+    backend = get_backend("torch")
+    pointwise = xpconv.plan((8, 256, 56, 56), (64, 256, 1, 1)).with_batch()
+    for dtype, expected in ((torch.float32, "direct"), (torch.float64, "direct"), (torch.bfloat16, "native")):
+        assert algorithm_of(backend, dtype, "auto", pointwise) == expected, dtype
+    assert algorithm_of(backend, torch.float32, "native", pointwise) == "native"
+    rng = np.random.default_rng(7)
+    x, w = torch.asarray(rng.standard_normal((2, 8, 5, 6))), torch.asarray(rng.standard_normal((4, 8, 1, 1)))
+    torch.testing.assert_close(xpconv.conv2d(x, w), torch.nn.functional.conv2d(x, w), rtol=1e-12, atol=1e-12)

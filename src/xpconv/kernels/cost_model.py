@@ -10,12 +10,14 @@ time is predicted from the plan alone, in seconds:
   per point and tile) and ``transformed`` the elements its transforms write
   (``N·(C_in + C_out)·k·points`` per tile).
 
-The constants (per backend and dtype width) are measured by ``xpconv bench --calibrate`` and
-shipped in ``calibration.json``; nothing is timed at call time, so the same call always takes the
-same path. A fast algorithm is chosen only where its prediction, made worse by the model's worst
-error on the calibration workloads, beats the other kernel's, made better by its own, by a margin
-(:data:`MARGIN`): ``auto`` must never be slower than the kernel it would otherwise run. A backend
-without constants never takes one in ``auto`` (``method="winograd"``/``"fourier"`` force one).
+The constants (per backend, dtype width and number of spatial axes: a framework's efficiency
+differs most between ranks, e.g. XLA's 3-D convolution runs at a third of its 2-D speed) are
+measured by ``xpconv bench --calibrate`` and shipped in ``calibration.json``; nothing is timed at
+call time, so the same call always takes the same path. A fast algorithm is chosen only where its
+prediction, made worse by the model's worst error on the calibration workloads of that rank, beats
+the other kernel's, made better by its own, by a margin (:data:`MARGIN`): ``auto`` must never be
+slower than the kernel it would otherwise run. A backend or rank without constants never takes one
+in ``auto`` (``method="winograd"``/``"fourier"`` force one).
 """
 
 from __future__ import annotations
@@ -36,8 +38,9 @@ if TYPE_CHECKING:
     from .._plan import ConvPlan
     from ..backends import Backend
 
-#: A fast algorithm must be predicted this much faster (a ratio of times) to be chosen.
-MARGIN = 0.75
+#: A fast algorithm must be predicted this much faster (a ratio of times), after both models'
+#: worst errors, to be chosen.
+MARGIN = 0.9
 #: Fewer input channels per group than this never pay for the transforms (depthwise layers).
 MIN_CHANNELS = 8
 CALIBRATION = Path(__file__).with_name("calibration.json")
@@ -54,7 +57,7 @@ def _calibration() -> dict[str, Any]:
 
 
 def constants() -> dict[str, Any]:
-    """The table in force: ``{"backends": {name: {width: {constant: seconds}}}, ...}``, read once
+    """The table in force: ``{"backends": {name: {width: {"<rank>d": {constant: seconds}}}}, ...}``, read once
     from ``$XPCONV_COST_MODEL`` (a file written by ``xpconv bench --calibrate``) or the shipped
     ``calibration.json``, unless :func:`using` says otherwise."""
     return _OVERRIDES[-1] if _OVERRIDES else _calibration()
@@ -99,16 +102,21 @@ def moved(plan: ConvPlan) -> int:
     return plan.batch * (plan.in_channels * math.prod(plan.in_size) + plan.out_channels * math.prod(plan.out_size))
 
 
+def constants_of(backend: str, width: int, rank: int) -> dict[str, float]:
+    """The constants of ``backend`` for ``width``-bit floats on ``rank`` spatial axes (empty: none)."""
+    return constants()["backends"].get(backend, {}).get(str(width), {}).get(f"{rank}d", {})
+
+
 def predict(backend: str, width: int, kernel: str, plan: ConvPlan) -> float | None:
     """Predicted seconds of ``kernel`` (``"native"``, ``"direct"`` or an algorithm), or ``None``
-    where the backend has no constants for it."""
-    table = constants()["backends"].get(backend, {}).get(str(width), {})
+    where the backend has no constants for it on the plan's rank."""
+    known = constants_of(backend, width, plan.rank)
     if kernel in ("native", "direct"):
-        per_mac = table.get(f"{kernel}_per_mac")
+        per_mac = known.get(f"{kernel}_per_mac")
         if per_mac is None:
             return None
-        return plan.macs * per_mac + moved(plan) * table.get(f"{kernel}_per_element", 0.0)
-    per_product, per_element = table.get(f"{kernel}_per_product"), table.get(f"{kernel}_per_element")
+        return plan.macs * per_mac + moved(plan) * known.get(f"{kernel}_per_element", 0.0)
+    per_product, per_element = known.get(f"{kernel}_per_product"), known.get(f"{kernel}_per_element")
     if per_product is None or per_element is None:
         return None
     products, transformed = counts(kernel, plan)
@@ -131,17 +139,13 @@ def fastest(backend: Backend, plan: ConvPlan, dtype: Any, native: bool) -> str |
     if base is None:
         return None
     # the worst case of each prediction (its calibration error) must still win by the margin
-    best, best_time = None, MARGIN * base * max(0.0, 1 - _error(backend.name, width, kernel))
+    errors = constants_of(backend.name, width, plan.rank)
+    best, best_time = None, MARGIN * base * max(0.0, 1 - errors.get(f"{kernel}_error", 0.0))
     for algorithm in ALGORITHMS:
         time = predict(backend.name, width, algorithm, plan)
-        if time is not None and time * (1 + _error(backend.name, width, algorithm)) < best_time:
-            best, best_time = algorithm, time * (1 + _error(backend.name, width, algorithm))
+        if time is not None and time * (1 + errors.get(f"{algorithm}_error", 0.0)) < best_time:
+            best, best_time = algorithm, time * (1 + errors.get(f"{algorithm}_error", 0.0))
     return best
-
-
-def _error(backend: str, width: int, kernel: str) -> float:
-    """A model's worst relative error on the calibration workloads (0 when not recorded)."""
-    return constants()["backends"].get(backend, {}).get(str(width), {}).get(f"{kernel}_error", 0.0)
 
 
 def _width(dtype: Any) -> int | None:

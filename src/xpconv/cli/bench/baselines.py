@@ -5,6 +5,7 @@ and ``keras.ops.conv``'s implementation for that framework when Keras is install
 
 from __future__ import annotations
 
+import functools
 from collections.abc import Callable
 from typing import Any
 
@@ -32,16 +33,43 @@ def _keras_conv(name: str) -> Callable | None:
     return module.conv
 
 
-def candidates(fw: Adapter, wl: Workload, layout: str) -> dict[str, Callable[[], Any]]:
-    """The candidates timed side by side for ``fw`` on ``wl`` in ``layout``, by label."""
+def inputs(wl: Workload, layout: str) -> tuple[np.ndarray, np.ndarray]:
+    """``(x, weight)`` of ``wl``: float32, the same on every framework, ``x`` in ``layout``."""
     rng = np.random.default_rng(0)
     x_np = rng.standard_normal(wl.x, dtype=np.float32)
     if layout == "channels_last":
         x_np = np.ascontiguousarray(np.moveaxis(x_np, -(wl.rank + 1), -1))
-    w_np = rng.standard_normal(wl.w, dtype=np.float32)
+    return x_np, rng.standard_normal(wl.w, dtype=np.float32)
+
+
+def _options(wl: Workload, layout: str) -> dict[str, Any]:
+    return {"stride": wl.stride, "padding": wl.padding, "groups": wl.groups, "dilation": wl.dilation,
+            "data_format": layout}
+
+
+@functools.lru_cache(maxsize=2)
+def reference(wl: Workload, layout: str) -> np.ndarray:
+    """``wl``'s output from its float32 inputs computed in float64 (xpconv's direct kernel on NumPy):
+    what :func:`error` measures each candidate against."""
+    x_np, w_np = (a.astype(np.float64) for a in inputs(wl, layout))
+    function = conv_transpose if wl.transpose else conv
+    return np.asarray(function(x_np, w_np, method="portable", **_options(wl, layout)))
+
+
+def error(fw: Adapter, wl: Workload, layout: str, call: Callable[[], Any]) -> float:
+    """``max |call() - reference| / max |reference|``: one candidate's float32 error, in units of
+    the output's scale (the issue's accuracy target is 1e-5). A native call on an unbatched workload
+    has the batch axis of one."""
+    expected = reference(wl, layout)
+    got = np.asarray(fw.to_numpy(fw.sync(call())), dtype=np.float64).reshape(expected.shape)
+    return float(np.max(np.abs(got - expected)) / max(float(np.max(np.abs(expected))), 1e-300))
+
+
+def candidates(fw: Adapter, wl: Workload, layout: str) -> dict[str, Callable[[], Any]]:
+    """The candidates timed side by side for ``fw`` on ``wl`` in ``layout``, by label."""
+    x_np, w_np = inputs(wl, layout)
     x, w = fw.asarray(x_np), fw.asarray(w_np)
-    options = {"stride": wl.stride, "padding": wl.padding, "groups": wl.groups, "dilation": wl.dilation,
-               "data_format": layout}
+    options = _options(wl, layout)
     function = conv_transpose if wl.transpose else conv
     auto = fw.compiled(lambda x, w: function(x, w, **options))
     portable = fw.compiled(lambda x, w: function(x, w, method="portable", **options))

@@ -2,13 +2,13 @@
 
 For each installed framework, float32, on workloads the fast algorithms can run, the candidates
 are timed side by side: the framework's own convolution (where it has one), xpconv's direct
-kernel (what ``auto`` runs without a fast algorithm), Winograd and Fourier. Then, per framework:
+kernel (what ``auto`` runs without a fast algorithm), Winograd and Fourier. Then, per framework
+and rank (1-D, 2-D, 3-D: three workloads or more each):
 ``time = macs · per_mac + moved · per_element`` for the native and direct kernels and
 ``time = products · per_product + transformed · per_element`` for each algorithm are fitted by
 least squares in relative error, with non-negative constants; each model's worst relative error
 on these workloads is kept beside its constants (``*_error``), and ``auto`` trusts a prediction only
-within it
-(:func:`xpconv.kernels.cost_model.counts`). The constants are written to ``FILE`` as JSON, in the
+within it (:func:`xpconv.kernels.cost_model.counts`). The constants are written to ``FILE`` as JSON, in the
 form of the shipped ``xpconv/kernels/calibration.json``; setting ``XPCONV_COST_MODEL=FILE``
 makes ``method="auto"`` use them (the shipped file is refitted by writing over it).
 """
@@ -28,16 +28,22 @@ from ...kernels.transform import ALGORITHMS
 from ...testing import Adapter
 from .timing import side_by_side
 
-#: ``(x shape, weight shape, padding)``: stride 1, enough channels, kernels 3 to 7, 1-D to 3-D.
+#: ``(x shape, weight shape, padding)``: stride 1, enough channels, kernels 3 to 7; three or more per
+#: rank (the constants are fitted per rank: two per kernel, and the error needs a third workload).
 WORKLOADS = (
+    ((8, 128, 2000), (128, 128, 3), 1),
+    ((8, 64, 4000), (64, 64, 5), 2),
+    ((4, 256, 1000), (256, 256, 7), 3),
     ((8, 64, 56, 56), (64, 64, 3, 3), 1),
     ((4, 128, 28, 28), (128, 128, 3, 3), 1),
     ((1, 128, 128, 128), (128, 128, 5, 5), 2),
     ((4, 32, 56, 56), (64, 32, 5, 5), 2),
     ((2, 32, 56, 56), (32, 32, 7, 7), 3),
-    ((8, 128, 2000), (128, 128, 3), 1),
     ((2, 32, 8, 28, 28), (32, 32, 3, 3, 3), 1),
+    ((2, 64, 16, 28, 28), (64, 64, 3, 3, 3), 1),
+    ((1, 32, 16, 32, 32), (32, 32, 5, 5, 5), 2),
 )
+#: ``--quick``: 2-D only (1-D and 3-D then get no constants: auto takes no fast algorithm there).
 QUICK = (
     ((2, 16, 28, 28), (16, 16, 3, 3), 1),
     ((1, 32, 64, 64), (32, 32, 5, 5), 2),
@@ -90,24 +96,33 @@ def _without_fast(call: Any) -> Any:
 
 
 def fit(measured: dict[str, list[dict[str, Any]]]) -> dict[str, Any]:
-    """The cost model's constants from :func:`measure`'s times (float32 only: ``"32"``)."""
+    """The cost model's constants from :func:`measure`'s times (float32 only: ``"32"``), per
+    framework and rank; a rank with fewer than three workloads gets none."""
     backends: dict[str, Any] = {}
     for name, rows in measured.items():
-        plans = [plan(r["x"], r["w"], padding=r["padding"]) for r in rows]
-        table: dict[str, float] = {}
-        for kernel in ("native", "direct"):
-            if all(kernel in r for r in rows):
-                features = [(p.macs, cost_model.moved(p)) for p in plans]
-                per_mac, per_element = _fit(features, [r[kernel] for r in rows])
-                table.update({f"{kernel}_per_mac": per_mac, f"{kernel}_per_element": per_element,
-                              f"{kernel}_error": _error(features, (per_mac, per_element), [r[kernel] for r in rows])})
-        for algorithm in ALGORITHMS:
-            features = [cost_model.counts(algorithm, p) for p in plans]
-            per_product, per_element = _fit(features, [r[algorithm] for r in rows])
-            table.update({f"{algorithm}_per_product": per_product, f"{algorithm}_per_element": per_element,
-                          f"{algorithm}_error": _error(features, (per_product, per_element), [r[algorithm] for r in rows])})
-        backends[name] = {"32": table}
-    return {"command": "xpconv bench --calibrate FILE", "backends": backends}
+        by_rank: dict[str, list[dict[str, Any]]] = {}
+        for r in rows:
+            by_rank.setdefault(f"{len(r['x']) - 2}d", []).append(r)
+        backends[name] = {"32": {rank: _fit_rank(same) for rank, same in sorted(by_rank.items()) if len(same) >= 3}}
+    return {"backends": backends}
+
+
+def _fit_rank(rows: list[dict[str, Any]]) -> dict[str, float]:
+    """Every kernel's constants and worst error on the workloads of one rank."""
+    plans = [plan(r["x"], r["w"], padding=r["padding"]) for r in rows]
+    models = {kernel: [(p.macs, cost_model.moved(p)) for p in plans] for kernel in ("native", "direct")}
+    models.update({algorithm: [cost_model.counts(algorithm, p) for p in plans] for algorithm in ALGORITHMS})
+    names = {"native": ("per_mac", "per_element"), "direct": ("per_mac", "per_element")}
+    table: dict[str, float] = {}
+    for kernel, features in models.items():
+        if not all(kernel in r for r in rows):
+            continue  # no native convolution on this framework
+        seconds = [r[kernel] for r in rows]
+        fitted = _fit(features, seconds)
+        first, second = names.get(kernel, ("per_product", "per_element"))
+        table.update({f"{kernel}_{first}": fitted[0], f"{kernel}_{second}": fitted[1],
+                      f"{kernel}_error": _error(features, fitted, seconds)})
+    return table
 
 
 def _fit(features: list[tuple[int, int]], seconds: list[float]) -> tuple[float, float]:
@@ -129,10 +144,11 @@ def _error(features: list[tuple[int, int]], constants: tuple[float, float], seco
     return float(max(abs((f0 * constants[0] + f1 * constants[1]) / t - 1) for (f0, f1), t in zip(features, seconds)))
 
 
-def run(loaded: list[Adapter], path: str, quick: bool, repeats: int | None) -> str:
-    """Measure, fit, write ``path``; returns a report of the measured times and the predictions."""
+def run(loaded: list[Adapter], path: str, quick: bool, repeats: int | None, environment: dict[str, Any]) -> str:
+    """Measure, fit, write ``path`` (with ``environment``: the machine, versions and command);
+    returns a report of the measured times and the predictions."""
     measured = measure(loaded, quick, repeats)
-    fitted = fit(measured)
+    fitted = {**fit(measured), "command": environment["command"], "environment": environment}
     with open(path, "w", encoding="utf-8") as handle:
         json.dump(fitted, handle, indent=2)
         handle.write("\n")

@@ -117,14 +117,17 @@ def _cell(value: float, noisy: bool, digits: int) -> str:
 
 
 def results_tables(results: list[Result], workloads: Sequence[Workload], markdown: bool) -> list[str]:
-    """One table per workload, under a line naming its shapes and work."""
+    """One table per workload, under a line naming its shapes and work; ``error``: xpconv's float32
+    result against float64, in units of the output's scale."""
     heading = "### " if markdown else ""
-    headers = ["framework", "candidate", "runs", "median ms", "min ms", "max/min", "GFLOP/s", "% peak", "x fastest"]
+    headers = ["framework", "candidate", "runs", "median ms", "min ms", "max/min", "GFLOP/s", "% peak", "x best",
+               "error"]
     parts = []
     for wl in workloads:
         rows = [[r.framework, r.candidate, r.extra.get("algorithm", "-"), _cell(r.median_ms, r.noisy, 3), f"{r.min_ms:.3f}",
                  _cell(r.max_ms / r.min_ms if r.min_ms else math.inf, r.noisy, 2), f"{r.gflops:.1f}",
-                 f"{r.peak_pct:.0f}%", f"{r.ratio_to_fastest:.2f}"] for r in results if r.workload == wl.name]
+                 f"{r.peak_pct:.0f}%", f"{r.ratio_to_fastest:.2f}",
+                 f"{r.extra['error']:.0e}" if "error" in r.extra else "-"] for r in results if r.workload == wl.name]
         if rows:
             parts.append(f"{heading}{wl.name}: {wl.describe()}\n\n" + render(headers, rows, markdown=markdown))
     return parts
