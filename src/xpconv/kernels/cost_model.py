@@ -143,8 +143,9 @@ def fastest(backend: Backend, plan: ConvPlan, dtype: Any, native: bool) -> str |
     best, best_time = None, MARGIN * base * max(0.0, 1 - errors.get(f"{kernel}_error", 0.0))
     for algorithm in ALGORITHMS:
         time = predict(backend.name, width, algorithm, plan)
-        if time is not None and time * (1 + errors.get(f"{algorithm}_error", 0.0)) < best_time:
-            best, best_time = algorithm, time * (1 + errors.get(f"{algorithm}_error", 0.0))
+        worst = None if time is None else time * (1 + errors.get(f"{algorithm}_error", 0.0))
+        if worst is not None and worst < best_time:
+            best, best_time = algorithm, worst
     return best
 
 
