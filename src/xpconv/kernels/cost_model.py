@@ -5,10 +5,13 @@ time is predicted from the plan alone, in seconds:
 
 - the framework's own convolution, or xpconv's direct kernel: ``macs · per_mac + moved · per_element``
   (``moved``: the input's and the output's elements);
-- a fast algorithm: ``products · per_product + transformed · per_element``, where ``products``
-  counts the multiplications of its per-point matrix products (``N·G·(k·C_out/G)·(k·C_in/G)``
-  per point and tile) and ``transformed`` the elements its transforms write
-  (``N·(C_in + C_out)·k·points`` per tile).
+- a fast algorithm: ``products · per_product + transformed · per_element + weights · per_weight``,
+  where ``products`` counts the multiplications of its per-point matrix products
+  (``N·G·(k·C_out/G)·(k·C_in/G)`` per point and tile), ``transformed`` the elements its data
+  transforms write (``N·(C_in + C_out)·k·points`` per tile) and ``weights`` the elements of the
+  per-point weight matrices its products read, once per block of tiles
+  (``points·C_in·C_out/G``): the cost of many small matrix products, which dominates on small
+  images (a 28×28 layer's 16×16 Fourier tiles give each point a 16-row product).
 
 The constants (per backend, dtype width and number of spatial axes: a framework's efficiency
 differs most between ranks, e.g. XLA's 3-D convolution runs at a third of its 2-D speed) are
@@ -32,7 +35,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from .._dtypes import dtype_name
-from .transform import ALGORITHMS, unsupported
+from .transform import ALGORITHMS, block_rows, unsupported
 
 if TYPE_CHECKING:
     from .._plan import ConvPlan
@@ -84,17 +87,28 @@ def using(table: dict[str, Any]) -> Iterator[None]:
         _OVERRIDES.pop()
 
 
-def counts(algorithm: str, plan: ConvPlan) -> tuple[int, int]:
-    """``(products, transformed)`` of ``algorithm`` on ``plan`` (see the module's docstring)."""
+def counts(algorithm: str, plan: ConvPlan) -> tuple[int, int, int]:
+    """``(products, transformed, weights)`` of ``algorithm`` on ``plan`` (see the module's docstring)."""
     from .tiles import tiles  # NumPy's matrices: imported on first use, not by ``import xpconv``
 
     t = tiles(algorithm, plan.kernel, plan.out_size)
-    count = math.prod(math.ceil(n / m) for n, m in zip(plan.out_size, t.m))
+    per_axis = [math.ceil(n / m) for n, m in zip(plan.out_size, t.m)]
+    count = math.prod(per_axis)
     parts = 3 if t.complex else 1  # a complex product: three real ones
     n, groups = plan.batch, plan.groups
     products = parts * t.points * n * count * plan.in_channels * plan.out_channels // groups
     transformed = n * count * (plan.in_channels * math.prod(t.alpha) + (plan.in_channels + plan.out_channels) * t.points * parts)
-    return products, transformed
+    blocks = math.ceil(per_axis[0] / block_rows(t, per_axis, plan))
+    weights = parts * t.points * plan.in_channels * plan.out_channels // groups * blocks
+    return products, transformed, weights
+
+
+def features(kernel: str, plan: ConvPlan) -> dict[str, int]:
+    """What ``kernel``'s time is proportional to on ``plan``, by the name of its constant."""
+    if kernel in ("native", "direct"):
+        return {"per_mac": plan.macs, "per_element": moved(plan)}
+    products, transformed, weights = counts(kernel, plan)
+    return {"per_product": products, "per_element": transformed, "per_weight": weights}
 
 
 def moved(plan: ConvPlan) -> int:
@@ -111,16 +125,10 @@ def predict(backend: str, width: int, kernel: str, plan: ConvPlan) -> float | No
     """Predicted seconds of ``kernel`` (``"native"``, ``"direct"`` or an algorithm), or ``None``
     where the backend has no constants for it on the plan's rank."""
     known = constants_of(backend, width, plan.rank)
-    if kernel in ("native", "direct"):
-        per_mac = known.get(f"{kernel}_per_mac")
-        if per_mac is None:
-            return None
-        return plan.macs * per_mac + moved(plan) * known.get(f"{kernel}_per_element", 0.0)
-    per_product, per_element = known.get(f"{kernel}_per_product"), known.get(f"{kernel}_per_element")
-    if per_product is None or per_element is None:
+    terms = features(kernel, plan)
+    if f"{kernel}_{next(iter(terms))}" not in known:
         return None
-    products, transformed = counts(kernel, plan)
-    return products * per_product + transformed * per_element
+    return sum(count * known.get(f"{kernel}_{name}", 0.0) for name, count in terms.items())
 
 
 def fastest(backend: Backend, plan: ConvPlan, dtype: Any, native: bool) -> str | None:

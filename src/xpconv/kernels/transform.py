@@ -93,9 +93,7 @@ def conv(xp: Any, x: Any, weight: Any, bias: Any, plan: ConvPlan, *, algorithm: 
         x = pad(xp, x, [plan.batch, *plan.padded_size, plan.in_channels], tuple((0, e) for e in extra), axes)
 
     data, inverse = [parts(a.data) for a in t.axes], [parts(a.inverse) for a in t.axes]
-    per_row = 2 * max(t.points, math.prod(t.alpha)) * math.prod(counts[1:]) * plan.batch * max(
-        plan.in_channels, plan.out_channels)
-    rows = max(1, min(counts[0], scratch_elements // max(1, per_row)))
+    rows = block_rows(t, counts, plan, scratch_elements)
     blocks = []
     for first in range(0, counts[0], rows):
         block_counts = [min(rows, counts[0] - first), *counts[1:]]
@@ -109,6 +107,14 @@ def conv(xp: Any, x: Any, weight: Any, bias: Any, plan: ConvPlan, *, algorithm: 
     if bias is not None:
         y = y + xp.reshape(_as(xp, bias, work), plan.bias_shape)
     return y if work == dtype else xp.astype(y, dtype)
+
+
+def block_rows(t: Tiles, counts: list[int], plan: ConvPlan, scratch_elements: int = SCRATCH_ELEMENTS) -> int:
+    """Tile rows (along the first spatial axis) per block: the block's transformed data stays under
+    ``scratch_elements``; each block runs its own per-point matrix products."""
+    per_row = 2 * max(t.points, math.prod(t.alpha)) * math.prod(counts[1:]) * plan.batch * max(
+        plan.in_channels, plan.out_channels)
+    return max(1, min(counts[0], scratch_elements // max(1, per_row)))
 
 
 def _as(xp: Any, a: Any, dtype: Any) -> Any:

@@ -5,8 +5,9 @@ are timed side by side: the framework's own convolution (where it has one), xpco
 kernel (what ``auto`` runs without a fast algorithm), Winograd and Fourier. Then, per framework
 and rank (1-D, 2-D, 3-D: three workloads or more each):
 ``time = macs · per_mac + moved · per_element`` for the native and direct kernels and
-``time = products · per_product + transformed · per_element`` for each algorithm are fitted by
-least squares in relative error, with non-negative constants; each model's worst relative error
+``time = products · per_product + transformed · per_element + weights · per_weight`` for each
+algorithm (:func:`xpconv.kernels.cost_model.features`) are fitted by least squares in relative
+error, with non-negative constants; each model's worst relative error
 on these workloads is kept beside its constants (``*_error``), and ``auto`` trusts a prediction only
 within it (:func:`xpconv.kernels.cost_model.counts`). The constants are written to ``FILE`` as JSON, in the
 form of the shipped ``xpconv/kernels/calibration.json``; setting ``XPCONV_COST_MODEL=FILE``
@@ -28,10 +29,12 @@ from ...kernels.transform import ALGORITHMS
 from ...testing import Adapter
 from .timing import side_by_side
 
-#: ``(x shape, weight shape, padding)``: stride 1, enough channels, kernels 3 to 7; three or more per
-#: rank (the constants are fitted per rank: two per kernel, and the error needs a third workload).
+#: ``(x shape, weight shape, padding)``: stride 1, enough channels, kernels 3 to 7, large and small
+#: images; four or more per rank (the constants are fitted per rank: up to three per kernel, and the
+#: error needs one workload more).
 WORKLOADS = (
     ((8, 128, 2000), (128, 128, 3), 1),
+    ((32, 128, 64), (128, 128, 3), 1),
     ((8, 64, 4000), (64, 64, 5), 2),
     ((4, 256, 1000), (256, 256, 7), 3),
     ((8, 64, 56, 56), (64, 64, 3, 3), 1),
@@ -39,15 +42,18 @@ WORKLOADS = (
     ((1, 128, 128, 128), (128, 128, 5, 5), 2),
     ((4, 32, 56, 56), (64, 32, 5, 5), 2),
     ((2, 32, 56, 56), (32, 32, 7, 7), 3),
+    ((16, 256, 14, 14), (256, 256, 3, 3), 1),
     ((2, 32, 8, 28, 28), (32, 32, 3, 3, 3), 1),
     ((2, 64, 16, 28, 28), (64, 64, 3, 3, 3), 1),
     ((1, 32, 16, 32, 32), (32, 32, 5, 5, 5), 2),
+    ((8, 64, 4, 14, 14), (64, 64, 3, 3, 3), 1),
 )
 #: ``--quick``: 2-D only (1-D and 3-D then get no constants: auto takes no fast algorithm there).
 QUICK = (
     ((2, 16, 28, 28), (16, 16, 3, 3), 1),
     ((1, 32, 64, 64), (32, 32, 5, 5), 2),
     ((2, 16, 28, 28), (16, 16, 7, 7), 3),
+    ((4, 32, 14, 14), (32, 32, 3, 3), 1),
 )
 
 
@@ -97,51 +103,55 @@ def _without_fast(call: Any) -> Any:
 
 def fit(measured: dict[str, list[dict[str, Any]]]) -> dict[str, Any]:
     """The cost model's constants from :func:`measure`'s times (float32 only: ``"32"``), per
-    framework and rank; a rank with fewer than three workloads gets none."""
+    framework and rank; a rank with fewer than :data:`MIN_WORKLOADS` workloads gets none."""
     backends: dict[str, Any] = {}
     for name, rows in measured.items():
         by_rank: dict[str, list[dict[str, Any]]] = {}
         for r in rows:
             by_rank.setdefault(f"{len(r['x']) - 2}d", []).append(r)
-        backends[name] = {"32": {rank: _fit_rank(same) for rank, same in sorted(by_rank.items()) if len(same) >= 3}}
+        backends[name] = {"32": {rank: _fit_rank(same) for rank, same in sorted(by_rank.items())
+                                 if len(same) >= MIN_WORKLOADS}}
     return {"backends": backends}
+
+
+#: Workloads a rank needs for constants: one more than a kernel's constants (its worst error is
+#: then measured on a workload the fit could not match exactly).
+MIN_WORKLOADS = 4
 
 
 def _fit_rank(rows: list[dict[str, Any]]) -> dict[str, float]:
     """Every kernel's constants and worst error on the workloads of one rank."""
     plans = [plan(r["x"], r["w"], padding=r["padding"]) for r in rows]
-    models = {kernel: [(p.macs, cost_model.moved(p)) for p in plans] for kernel in ("native", "direct")}
-    models.update({algorithm: [cost_model.counts(algorithm, p) for p in plans] for algorithm in ALGORITHMS})
-    names = {"native": ("per_mac", "per_element"), "direct": ("per_mac", "per_element")}
     table: dict[str, float] = {}
-    for kernel, features in models.items():
+    for kernel in ("native", "direct", *ALGORITHMS):
         if not all(kernel in r for r in rows):
             continue  # no native convolution on this framework
-        seconds = [r[kernel] for r in rows]
+        terms = [cost_model.features(kernel, p) for p in plans]
+        features = np.array([list(t.values()) for t in terms], dtype=np.float64)
+        seconds = np.array([r[kernel] for r in rows])
         fitted = _fit(features, seconds)
-        first, second = names.get(kernel, ("per_product", "per_element"))
-        table.update({f"{kernel}_{first}": fitted[0], f"{kernel}_{second}": fitted[1],
-                      f"{kernel}_error": _error(features, fitted, seconds)})
+        table.update({f"{kernel}_{name}": float(c) for name, c in zip(terms[0], fitted)})
+        table[f"{kernel}_error"] = float(np.abs(features @ fitted / seconds - 1).max())
     return table
 
 
-def _fit(features: list[tuple[int, int]], seconds: list[float]) -> tuple[float, float]:
-    """Non-negative ``(a, b)`` with ``seconds ≈ f0·a + f1·b``, least squares in relative error
-    (each workload counts alike, whatever its size)."""
-    a = np.array(features, dtype=np.float64) / np.array(seconds)[:, None]
-    solution = np.linalg.lstsq(a, np.ones(len(seconds)), rcond=None)[0]
-    if solution.min() < 0:  # one term alone: the better of the two
-        singles = [np.linalg.lstsq(a[:, [i]], np.ones(len(seconds)), rcond=None)[0][0] for i in (0, 1)]
-        errors = [np.sum((a[:, i] * singles[i] - 1) ** 2) for i in (0, 1)]
-        best = int(np.argmin(errors))
-        solution = np.zeros(2)
-        solution[best] = singles[best]
-    return float(max(solution[0], 0.0)), float(max(solution[1], 0.0))
-
-
-def _error(features: list[tuple[int, int]], constants: tuple[float, float], seconds: list[float]) -> float:
-    """The model's worst relative error on the calibration workloads: ``max |predicted/measured - 1|``."""
-    return float(max(abs((f0 * constants[0] + f1 * constants[1]) / t - 1) for (f0, f1), t in zip(features, seconds)))
+def _fit(features: np.ndarray, seconds: np.ndarray) -> np.ndarray:
+    """Non-negative constants ``c`` with ``seconds ≈ features @ c``, least squares in relative error
+    (each workload counts alike, whatever its size): the best of the unconstrained fits on every
+    subset of the features whose constants all come out non-negative."""
+    a = features / seconds[:, None]
+    ones = np.ones(len(seconds))
+    best, best_residual = np.zeros(a.shape[1]), np.inf
+    for mask in range(1, 2 ** a.shape[1]):
+        used = [i for i in range(a.shape[1]) if mask >> i & 1]
+        solution = np.linalg.lstsq(a[:, used], ones, rcond=None)[0]
+        if solution.min() < 0:
+            continue
+        residual = float(np.sum((a[:, used] @ solution - 1) ** 2))
+        if residual < best_residual:
+            best, best_residual = np.zeros(a.shape[1]), residual
+            best[used] = solution
+    return best
 
 
 def run(loaded: list[Adapter], path: str, quick: bool, repeats: int | None, environment: dict[str, Any]) -> str:
