@@ -92,8 +92,8 @@ def tests_all(session: nox.Session) -> None:
 
 @nox.session
 def compare(session: nox.Session) -> None:
-    """`xpconv compare` with every backend installed."""
-    install(session, *ALL_FILES)
+    """`xpconv compare` with every backend installed, Dask included (MXNet has its own environment)."""
+    install(session, *ALL_FILES, *(f for b in LANES if b.container for f in b.requirements[1:]))
     session.run("xpconv", "compare", "--markdown")
 
 

@@ -20,6 +20,7 @@ from .api import (
 from .backends import available_backends, register_backend, registered_backends
 from .chapter import corr2d, corr2d_multi_in, corr2d_multi_in_out, corr2d_multi_in_out_1x1
 from .cost import ConvCost, conv2d_cost, conv_cost, param_count
+from .explain import explain
 
 __version__ = "0.1.0"
 
@@ -43,6 +44,7 @@ __all__ = [
     "corr2d_multi_in",
     "corr2d_multi_in_out",
     "corr2d_multi_in_out_1x1",
+    "explain",
     "param_count",
     "plan",
     "register_backend",

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import io
 import json
+import os
 import subprocess
 import sys
 import types
@@ -31,8 +32,29 @@ def test_verify_reports_every_framework_and_passes(capsys):
 
 
 def test_verify_table_through_python_dash_m():
-    out = subprocess.run([sys.executable, "-m", "xpconv", "verify"], capture_output=True, text=True, check=True)
+    env = {k: v for k, v in os.environ.items() if k != "TF_CPP_MIN_LOG_LEVEL"}
+    out = subprocess.run([sys.executable, "-m", "xpconv", "verify"], capture_output=True, text=True, check=True, env=env)
     assert "numpy" in out.stdout and "✓" in out.stdout and "all checks passed" in out.stdout
+    assert "absl" not in out.stderr and "port.cc" not in out.stderr, out.stderr  # TensorFlow's C++ start-up lines
+
+
+@pytest.mark.parametrize("user_set", [False, True])
+def test_native_start_up_logs_are_dropped_unless_the_user_asked_for_them(capfd, monkeypatch, user_set):
+    """What C++ code writes on file descriptor 2 while the frameworks load: absl's records are
+    dropped, every other line kept; with TF_CPP_MIN_LOG_LEVEL set by the user, nothing is touched."""
+    from xpconv.cli.frameworks import quiet_native_logs
+
+    monkeypatch.delenv("TF_CPP_MIN_LOG_LEVEL", raising=False)
+    if user_set:
+        monkeypatch.setenv("TF_CPP_MIN_LOG_LEVEL", "0")
+    absl = ("WARNING: All log messages before absl::InitializeLog() is called are written to STDERR\n"
+            "I0000 00:00:1796479722.776674    2815 port.cc:153] oneDNN custom operations are on.\n")
+    with quiet_native_logs():
+        os.write(2, (absl + "a warning of our own\n").encode())
+    err = capfd.readouterr().err
+    assert "a warning of our own" in err
+    assert ("port.cc:153" in err and "absl::InitializeLog" in err) == user_set
+    assert os.environ["TF_CPP_MIN_LOG_LEVEL"] == ("0" if user_set else "2")
 
 
 @pytest.fixture
@@ -48,6 +70,10 @@ def test_compare_passes_and_prints_markdown(small_suite, capsys, tmp_path, monke
     out = capsys.readouterr().out
     assert "| numpy | portable | float32 |" in out and "all within tolerance" in out
     assert "between frameworks" in summary.read_text()
+    from xpconv.cli.frameworks import installed
+
+    present = [name for name, there in installed().items() if there]
+    assert present and all(f"| {name} | portable |" in out for name in present)  # Dask and MXNet too
 
 
 def test_compare_fails_on_a_wrong_kernel(small_suite, capsys, monkeypatch):
@@ -378,3 +404,24 @@ def test_bench_marks_noisy_rows_and_the_ratios_that_use_them():
     assert "torch auto / torch native" in ratios["noisy"] and "jax auto / jax native" not in ratios["noisy"]
     assert ratios["tensorflow auto / tensorflow native"] is None  # not run: null, never NaN
 
+
+
+def test_large_image_table_is_aligned_and_names_a_missing_peer():
+    """The "large image" report: aligned text columns (markdown with --markdown), a peer that is not
+    installed shown as such (no "nan"), and JSON without NaN."""
+    from xpconv.cli.bench import dask as large
+    from xpconv.cli.bench.workloads import LARGE_FULL
+
+    rows = [large.Row("16->16 channels, 5x5", "in-memory NumPy xpconv", 1.5, "-", 900.0, "traced"),
+            large.Row("16->16 channels, 5x5", "Dask LocalCluster 2x1", 0.75, 64, 120.0, "worker peak RSS"),
+            large.Row("1->1 channel, 5x5", "Dask threaded (xpconv)", 0.2, 16, 50.0, "traced"),
+            large.Row("1->1 channel, 5x5", "dask-image ndfilters.correlate", float("nan"), "not installed",
+                      float("nan"), "-")]
+    text = large.report(rows, LARGE_FULL, markdown=False)
+    table = text.splitlines()[2:]
+    assert "nan" not in text and "|" not in text and "not installed" in table[-1]
+    starts = {line.find("0.50x") for line in table if "0.50x" in line} | {table[0].index("vs first")}
+    assert len(starts) == 1, text  # the ratio sits under its header
+    assert "| 16->16 channels, 5x5 | Dask LocalCluster 2x1 | 0.750 | 0.50x | 64 | 120 | worker peak RSS |" in (
+        large.report(rows, LARGE_FULL, markdown=True))
+    assert json.loads(json.dumps(large.as_json(rows, LARGE_FULL), allow_nan=False))["rows"][-1]["seconds"] is None

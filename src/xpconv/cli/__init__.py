@@ -1,4 +1,4 @@
-"""xpconv's command line: ``verify``, ``compare`` and ``bench``.
+"""xpconv's command line: ``verify``, ``compare``, ``bench`` and ``explain``.
 
 Every command prints its report on stdout: a text table, or with ``--json`` the same report as
 JSON, or with ``--markdown`` as GitHub markdown. Progress, when there is any, goes to stderr
@@ -50,16 +50,16 @@ def _bench_epilog() -> str:
 
 def build_parser() -> tuple[argparse.ArgumentParser, argparse.ArgumentParser]:
     """The parser of ``xpconv``, and that of ``xpconv bench`` (whose options are checked further)."""
-    parser = argparse.ArgumentParser(prog="xpconv", description="Multi-channel 2-D convolution on every framework.")
+    parser = argparse.ArgumentParser(prog="xpconv", description="Multi-channel 1-D, 2-D and 3-D convolution, plain and transposed, on every framework.")
     parser.add_argument("--version", action="version", version=f"xpconv {__version__}")
     commands = parser.add_subparsers(dest="command", required=True)
     verify = commands.add_parser("verify", help="run the chapter's examples on every installed backend")
     _output_options(verify, "the checks")
-    compare = commands.add_parser("compare", help="compare conv2d across backends, methods and the float64 oracle")
+    compare = commands.add_parser("compare", help="compare conv and conv_transpose (1-D to 3-D) across backends, methods and the float64 oracle")
     _output_options(compare, "the errors")
     bench = commands.add_parser(
-        "bench", help="time conv2d against each framework's own convolution",
-        description="Time xpconv.conv2d against each framework's own convolution and keras.ops.conv.",
+        "bench", help="time conv (1-D to 3-D) against each framework's own convolution",
+        description="Time xpconv.conv (1-D, 2-D and 3-D layers) against each framework's own convolution and keras.ops.conv.",
         epilog=_bench_epilog(), formatter_class=argparse.RawDescriptionHelpFormatter)
     _output_options(bench, "the results")
     bench.add_argument("--quick", action="store_true", help="small sizes, few repeats (for CI)")
@@ -76,6 +76,16 @@ def build_parser() -> tuple[argparse.ArgumentParser, argparse.ArgumentParser]:
     bench.add_argument("--calibrate", metavar="FILE",
                        help="instead: refit the cost model that method='auto' uses on this machine and write its "
                             "constants to FILE (use them with XPCONV_COST_MODEL=FILE)")
+    explain = commands.add_parser(
+        "explain", help="the sum of products behind each element of the chapter's example",
+        description="The chapter's example (Dive into Deep Learning, 'Multiple Input and Multiple Output Channels'): "
+                    "X (2x3x3), K (2x2x2) and, for each output element, the products it sums, one parenthesis per "
+                    "input channel. xpconv.explain(X, K, index) does the same for any arrays and options.")
+    _output_options(explain, "the explanation")
+    explain.add_argument("--index", type=int, nargs="+", metavar="N",
+                         help="explain only this element: I J (or C_OUT I J with --out-channels)")
+    explain.add_argument("--out-channels", type=_positive_int, default=1, metavar="N",
+                         help="stack K, K + 1, ..., K + N - 1 as the chapter's multi-output kernel (default 1)")
     return parser, bench
 
 
@@ -123,12 +133,15 @@ def main(argv: list[str] | None = None) -> int:
     args = parser.parse_args(argv)
     if args.command == "bench":
         _check_bench(bench, args)
-    os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")  # TensorFlow's start-up chatter, not ours
     try:
         if args.command == "verify":
             from .verify import run
 
             return run(as_json=args.json, markdown=args.markdown)
+        if args.command == "explain":
+            from .explain import run as run_explain
+
+            return run_explain(args.index, args.out_channels, as_json=args.json, markdown=args.markdown)
         if args.command == "compare":
             from .compare import run as run_compare
 

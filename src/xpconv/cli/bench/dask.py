@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import dataclasses
 import gc
+import math
 import time
 import tracemalloc
 from dataclasses import dataclass
@@ -23,6 +24,7 @@ from typing import Any
 import numpy as np
 
 from ... import conv2d
+from ..table import render
 from .workloads import LargeImage
 
 
@@ -161,18 +163,23 @@ def _stop_sampler(dask_worker: Any) -> float:
 
 def as_json(rows: list[Row], wl: LargeImage) -> dict[str, Any]:
     """The rows and the workload, for ``--json``."""
-    return {"workload": wl.describe(), "rows": [dataclasses.asdict(r) for r in rows]}
+    def plain(row: Row) -> dict[str, Any]:  # JSON has no NaN: a peer not installed has no numbers
+        return {k: None if isinstance(v, float) and math.isnan(v) else v for k, v in dataclasses.asdict(row).items()}
+
+    return {"workload": wl.describe(), "rows": [plain(r) for r in rows]}
 
 
 def report(rows: list[Row], wl: LargeImage, markdown: bool = True) -> str:
-    """The rows as a table, each time also relative to the first row of its case."""
+    """The rows as a table (aligned text or markdown), each time also relative to the first row of
+    its case; a peer that is not installed says so."""
     first: dict[str, float] = {}
-    lines = [f"large image: {wl.describe()}", "",
-             "| case | run | wall s | vs first | tasks | peak MiB | peak of |",
-             "| --- | --- | ---: | ---: | ---: | ---: | --- |"]
+    cells = []
     for r in rows:
         base = first.setdefault(r.case, r.seconds)
-        lines.append(f"| {r.case} | {r.run} | {r.seconds:.3f} | {r.seconds / base:.2f}x | {r.tasks} | "
-                     f"{r.peak_mib:.0f} | {r.peak_what} |")
-    text = "\n".join(lines)
-    return text if markdown else text.replace("| ", "").replace(" |", "")
+        if math.isnan(r.seconds):
+            cells.append([r.case, r.run, "not installed", "", "", "", ""])
+            continue
+        cells.append([r.case, r.run, f"{r.seconds:.3f}", f"{r.seconds / base:.2f}x", r.tasks, f"{r.peak_mib:.0f}",
+                      r.peak_what])
+    table = render(["case", "run", "wall s", "vs first", "tasks", "peak MiB", "peak of"], cells, markdown=markdown)
+    return f"large image: {wl.describe()}\n\n{table}"
