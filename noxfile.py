@@ -1,5 +1,5 @@
 """One session per backend (tagged ``lane``: ``nox -t lane`` runs them all), one with all of them,
-plus compare, bench and lint. The backends come from xpconv's own registry (``catalog()``).
+plus compare, bench, lint and docs. The backends come from xpconv's own registry (``catalog()``).
 
 Framework versions come only from backends/*.txt. Environments are made with venv and
 pip (torch==2.13.0 resolves to a local CPU build with pip; uv would fetch CUDA wheels).
@@ -107,4 +107,13 @@ def bench(session: nox.Session) -> None:
 @nox.session
 def lint(session: nox.Session) -> None:
     session.install("-r", "backends/lint.txt")
-    session.run("ruff", "check", "src", "tests", "noxfile.py")
+    session.run("ruff", "check", "src", "tests", "docs", "noxfile.py")
+
+
+@nox.session
+def docs(session: nox.Session) -> None:
+    """The documentation site into docs/_build/html, warnings as errors (NumPy and the docs tools only:
+    the pages' code runs in tests/docs); pass Sphinx options after `--`."""
+    install(session, "docs.txt")
+    session.run("sphinx-build", "-W", "--keep-going", "-n", "-b", "html", *session.posargs,
+                "docs", "docs/_build/html")

@@ -32,7 +32,7 @@ _PADDING_TEXT = ("padding must be 'valid', 'same', a non-negative int, one int p
 
 
 class ConvOptions(NamedTuple):
-    """Every keyword option of a convolution, as given (then :meth:`validated`) or normalized.
+    """Every keyword option of a convolution, as given (then :meth:`ConvOptions.validated`) or normalized.
 
     Normalized, ``stride``, ``dilation`` and ``output_padding`` are an int (every axis) or a tuple
     of ints, ``padding`` is ``"valid"``, ``"same"``, an int, a tuple of ints or a tuple of

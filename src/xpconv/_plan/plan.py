@@ -25,12 +25,37 @@ from .shapes import extent, is_static
 class ConvPlan:
     """Everything a kernel needs: options resolved against concrete shapes, for ``rank`` spatial axes.
 
-    Shapes are batched (an unbatched input has ``batch == 1`` and :attr:`batched` False: the
+    Shapes are batched (an unbatched input has ``batch == 1`` and ``batched`` False: the
     batch axis is added and removed once, around the kernel) and listed channels first,
-    whatever the caller's layout (:attr:`channels_last`). The channel counts and the kernel's
+    whatever the caller's layout (``channels_last``). The channel counts and the kernel's
     size are ints; the batch, the spatial sizes, "same" padding amounts and the output size
-    may be symbolic (see :attr:`static`). For a transposed plan, :attr:`padding` is what is
-    cropped from the full output and :attr:`output_padding` what is added at its end.
+    may be symbolic (see :attr:`static`). For a transposed plan, ``padding`` is what is
+    cropped from the full output and ``output_padding`` what is added at its end.
+
+    Attributes
+    ----------
+    kind : Kind
+        The operation: ``Kind.FORWARD`` or ``Kind.TRANSPOSED``.
+    batched : bool
+        Whether the caller's input has a batch axis.
+    channels_last : bool
+        Whether the caller's layout has the channels last.
+    batch : int or symbolic size
+        ``N`` (1 for an unbatched input).
+    in_channels, out_channels : int
+        ``C_in`` and ``C_out``.
+    in_size, out_size : tuple
+        The input's and the output's spatial sizes, one per axis.
+    kernel, stride, dilation : tuple of int
+        One per spatial axis.
+    padding : tuple of (before, after) pairs
+        One pair per spatial axis: what is padded (transposed: cropped).
+    groups : int
+        Channel groups.
+    padding_mode : str
+        ``"zeros"``, ``"reflect"``, ``"replicate"`` or ``"circular"``.
+    output_padding : tuple of int
+        What a transposed plan adds at the end of each axis (empty for a forward plan).
     """
 
     kind: Kind
@@ -55,7 +80,7 @@ class ConvPlan:
     #: The spatial sizes, padding and output size are plain ints (the batch may not be); False
     #: also for a plan made while a framework traced with sizes that look like ints (torch.compile).
     spatial_static: bool = True
-    #: Checks left for run time: sizes a framework knows only then (see :class:`Requirement`).
+    #: Checks left for run time: sizes a framework knows only then (see ``Requirement``).
     requirements: tuple[Requirement, ...] = ()
 
     # -- what it is --------------------------------------------------------------------------

@@ -37,6 +37,7 @@ class Backend:
     ``sys.modules``: xpconv never imports a framework the caller has not imported.
     """
 
+    #: The backend's name (in ``XPCONV_BACKENDS``, ``xpconv bench --backend`` and messages).
     name: ClassVar[str]
     #: Top-level module that must already be imported for this backend to be consulted.
     module: ClassVar[str]

@@ -45,7 +45,7 @@ def _changed() -> None:
 
 
 def register_backend(backend: Backend, *, replace: bool = False) -> Backend:
-    """Add ``backend`` to the registry, consulted in the order of :attr:`Backend.priority` (lower
+    """Add ``backend`` to the registry, consulted in the order of :attr:`~xpconv.backends.Backend.priority` (lower
     first; registration order among equals).
 
     Parameters
