@@ -37,10 +37,10 @@ def explain(
 
     Parameters
     ----------
-    X : array, shape (C_in, *spatial)
-        One sample (no batch axis), channels first; any framework's array, or nested lists.
-    K : array, shape (C_in, *k) or (C_out, C_in / groups, *k)
-        One kernel per input channel (the chapter's ``corr2d_multi_in``: one output channel), or
+    X : array
+        ``(C_in, *spatial)``: one sample (no batch axis), channels first; any framework's array, or nested lists.
+    K : array
+        ``(C_in, *k)`` or ``(C_out, C_in / groups, *k)``: one kernel per input channel (the chapter's ``corr2d_multi_in``: one output channel), or
         one such stack per output channel (``corr2d_multi_in_out`` and :func:`xpconv.conv`).
     index : tuple of int
         The output element: ``(*position)`` for a ``(C_in, *k)`` kernel, ``(c_out, *position)``

@@ -1,8 +1,8 @@
 """Every docs page's Python runs: its ```python blocks, in order, as one script in a fresh process.
 
-A page runs where the frameworks it shows are installed and selected (``needs``): NumPy and the
-default matrix's frameworks that have a convolution of their own (torch, jax, tensorflow), plus any
-other backend whose library the page imports (the Dask page: ``XPCONV_BACKENDS=...,dask``).
+A page runs where the frameworks it imports are installed and selected (``needs``): NumPy, its
+data, is taken as present; a page that imports only NumPy runs with ``numpy``, one that imports
+Dask in the Dask lane, one that imports torch, JAX and TensorFlow where all three are.
 Blocks that need MXNet's environment are marked so on the page (:data:`blocks.NOT_RUN`).
 """
 
@@ -25,9 +25,6 @@ DOCS = ROOT / "docs"
 NOT_PAGES = {"_build", "_generated"}
 TIMEOUT = 300
 
-#: The frameworks every page may show: NumPy (the pages' data) and the default matrix's backends with a
-#: convolution of their own.
-SHOWN = ("numpy", *(backend.name for backend in catalog() if backend.default and backend.has_native))
 #: Each backend with a test lane, by the top-level module a page imports to use it.
 BY_MODULE = {backend.module: backend.name for backend in catalog() if backend.lane}
 
@@ -53,7 +50,9 @@ def _script(page: Path) -> str:
 
 
 def _case(page: Path):
-    needs = dict.fromkeys((*SHOWN, *sorted(BY_MODULE[m] for m in _imported(_script(page)) if m in BY_MODULE)))
+    imported = sorted(BY_MODULE[m] for m in _imported(_script(page)) if m in BY_MODULE)
+    # NumPy is every page's data; a page that imports another framework counts for that one alone
+    needs = [name for name in imported if name != "numpy"] or ["numpy"]
     return pytest.param(page, marks=[pytest.mark.needs(name) for name in needs], id=str(page.relative_to(DOCS)))
 
 
