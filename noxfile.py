@@ -26,6 +26,8 @@ LANES = [backend for backend in catalog() if backend.lane]
 DEFAULT = [backend for backend in LANES if backend.default]
 #: The requirement files that install every backend of the default matrix (NumPy's pins first).
 ALL_FILES = list(dict.fromkeys(f for backend in DEFAULT for f in backend.requirements[1:]))
+#: Those of the backends that wrap another's arrays (Dask), installed beside the default matrix.
+CONTAINER_FILES = list(dict.fromkeys(f for b in LANES if b.container for f in b.requirements[1:]))
 
 
 def install(session: nox.Session, *files: str, base: str = "numpy.txt") -> None:
@@ -85,22 +87,23 @@ def tests_oldest(session: nox.Session) -> None:
 
 @nox.session(name="tests-all")
 def tests_all(session: nox.Session) -> None:
-    """The whole matrix: every backend in one environment, compared with each other."""
-    install(session, "test.txt", *ALL_FILES)
+    """The whole matrix: every backend in one environment, compared with each other (Dask installed
+    too, for the README's script; its tests run in ``tests-dask``)."""
+    install(session, "test.txt", *ALL_FILES, *CONTAINER_FILES)
     pytest(session, ",".join(backend.name for backend in DEFAULT))
 
 
 @nox.session
 def compare(session: nox.Session) -> None:
     """`xpconv compare` with every backend installed, Dask included (MXNet has its own environment)."""
-    install(session, *ALL_FILES, *(f for b in LANES if b.container for f in b.requirements[1:]))
+    install(session, *ALL_FILES, *CONTAINER_FILES)
     session.run("xpconv", "compare", "--markdown")
 
 
 @nox.session
 def bench(session: nox.Session) -> None:
     """`xpconv bench` with every backend and Keras; pass arguments after `--` (e.g. `-- --quick`)."""
-    install(session, *ALL_FILES, "bench.txt", *(f for b in LANES if b.container for f in b.requirements[1:]))
+    install(session, *ALL_FILES, "bench.txt", *CONTAINER_FILES)
     session.run("xpconv", "bench", *session.posargs)
 
 

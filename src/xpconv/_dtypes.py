@@ -1,7 +1,7 @@
 """Dtypes: names across libraries, the one promotion rule, and ``out_dtype``.
 
 Which dtypes a backend computes is a written table (each backend's ``dtypes``, by name; the
-README shows it); everything here works on any backend's namespace ``xp``.
+the capability page shows it); everything here works on any backend's namespace ``xp``.
 
 Promotion: among floating-point (real or complex) dtypes, and among integer dtypes, the Array
 API's tables (``xp.result_type``). Across kinds (an integer array with a floating one) the

@@ -1,4 +1,4 @@
-"""Every small geometry, on every backend and method, against the float64 oracle and the README's
+"""Every small geometry, on every backend and method, against the float64 oracle and docs/guide/options.md's
 output-size formula: forward and transposed 1-D convolutions exhaustively (crops larger than the
 uncropped output, windows that read only padding, strides that step over the input), and a
 seeded sample of 2-D and 3-D ones with groups and both layouts. A geometry the formula says is
@@ -24,7 +24,7 @@ def _forward_size(n, k, s, d, p0, p1):
 
 
 def _transposed_size(n, k, s, d, p0, p1, op):
-    return (n - 1) * s - p0 - p1 + d * (k - 1) + op + 1  # the README's formula
+    return (n - 1) * s - p0 - p1 + d * (k - 1) + op + 1  # docs/guide/options.md's formula
 
 
 def _transposed_1d():

@@ -258,7 +258,7 @@ def test_transpose_is_the_gradient_of_conv(native_fw, case):
     g = np.random.default_rng(5).standard_normal((plan.batch, plan.out_channels, *plan.out_size))
     options = {k: v for k, v in case.options.items() if k != "padding_mode"}
     expected = _input_gradient(native_fw.name, x, w, g, options)
-    extra = tuple(n - ((o - 1) * s - sum(p) + d * (k - 1) + 1)  # the README's transposed size, without output padding
+    extra = tuple(n - ((o - 1) * s - sum(p) + d * (k - 1) + 1)  # docs/guide/options.md's transposed size, without output padding
                   for n, o, k, s, d, p in zip(plan.in_size, plan.out_size, plan.kernel, plan.stride, plan.dilation,
                                               plan.padding))
     options = {**options, "padding": plan.padding}

@@ -60,8 +60,8 @@ def test_the_pages_are_found():
     assert len(_pages()) >= 10, [str(p) for p in _pages()]
 
 
-@pytest.mark.parametrize("page", [_case(page) for page in _pages()])
-def test_page_runs(page: Path, tmp_path: Path):
+def _run(page: Path, tmp_path: Path) -> str:
+    """Run the page's python blocks, in order, as one script in a fresh process; its stdout."""
     script = tmp_path / f"{page.stem.replace('-', '_')}_page.py"
     script.write_text(_script(page), encoding="utf-8")
     env = {**os.environ, "TF_CPP_MIN_LOG_LEVEL": "2", "PYTHONUNBUFFERED": "1"}
@@ -71,6 +71,45 @@ def test_page_runs(page: Path, tmp_path: Path):
         f"{page.relative_to(ROOT)}: its python blocks, run as {script}, exited with {done.returncode}\n"
         f"--- stderr ---\n{done.stderr[-6000:]}\n--- stdout ---\n{done.stdout[-2000:]}"
     )
+    return done.stdout
+
+
+@pytest.mark.parametrize("page", [_case(page) for page in _pages()])
+def test_page_runs(page: Path, tmp_path: Path):
+    _run(page, tmp_path)
+
+
+#: Lines the README's script must print (what its comments promise), in this order.
+README_PRINTS = (
+    "[[56.0, 72.0], [104.0, 120.0]]",
+    "56 = (0·0 + 1·1 + 3·2 + 4·3) + (1·1 + 2·2 + 4·3 + 5·4)",
+    "(3, 2, 2)",
+    "1792",
+    "53687091200",
+    "Tensor (8, 128, 28, 28) (128, 64, 3, 3)",
+    "(2, 32, 32, 16)",
+    "EagerTensor (4, 28, 28, 32)",
+    "(None, 8)",
+    "Array (1, 16, 1024, 1024) (1, 1, 4, 4)",
+    "winograd True",
+    "fourier True",
+    "auto True",
+)
+
+
+@pytest.mark.needs("torch")  # the default matrix's frameworks the README imports: the whole matrix's
+@pytest.mark.needs("jax")  # environment (tests-all), which also installs Keras and Dask (imported,
+@pytest.mark.needs("tensorflow")  # not selected: a missing one fails the script, never skips it)
+def test_readme_runs_as_one_script(tmp_path: Path):
+    """Every python block of README.md but MXNet's, in order, as one script (its Dask block under
+    ``if __name__ == "__main__":`` starts a real cluster); it prints what its comments say."""
+    readme = ROOT / "README.md"
+    assert len(readme.read_text(encoding="utf-8").splitlines()) <= 250
+    printed = _run(readme, tmp_path).splitlines()
+    where = 0
+    for expected in README_PRINTS:
+        assert expected in printed[where:], (expected, printed)
+        where = printed.index(expected, where) + 1
 
 
 def test_blocks_honour_only_the_mxnet_marker(tmp_path: Path):

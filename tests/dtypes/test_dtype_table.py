@@ -29,7 +29,7 @@ def test_dtypes_outside_the_table_are_refused_up_front(fw):
 
 
 def test_every_dtype_in_the_table_computes_exactly(fw):
-    """The README's table: each accepted dtype gives the right sums, on every method."""
+    """The capability page's dtype table (the backends' own): each accepted dtype gives the right sums, on every method."""
     table = fw.backend.dtypes
     x = np.arange(2 * 3 * 3).reshape(1, 2, 3, 3) % 4
     w = np.ones((1, 2, 2, 2))

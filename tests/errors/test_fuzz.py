@@ -125,7 +125,7 @@ def _geometries(draw):
 
 
 def _expected_geometry(rank, transposed, sizes, kernel, options):
-    """The README's output-size formula and PyTorch's padding-mode limits, read by the test itself:
+    """The output-size formula of docs/guide/options.md and PyTorch's padding-mode limits, read by the test itself:
     the output sizes, or the phrases a refusal may contain (any of them: each is a reason)."""
     out, reasons = [], []
     for n, k, s, d, (p0, p1), i in zip(sizes, kernel, options["stride"], options["dilation"], options["padding"],

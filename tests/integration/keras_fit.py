@@ -22,7 +22,7 @@ import xpconv
 
 
 class XpConv2D(keras.layers.Layer):
-    """The README's "Inside a Keras 3 layer" example, as written there."""
+    """The Keras guide's (docs/guide/keras.md) layer, as written there."""
 
     def __init__(self, filters, kernel_size, strides=1, padding="same", **kwargs):
         super().__init__(**kwargs)
