@@ -158,6 +158,7 @@ def conv_transpose(
     output_padding: int | tuple[int, ...] = 0,
     dilation: int | tuple[int, ...] = 1,
     groups: int = 1,
+    padding_mode: PaddingMode = "zeros",
     data_format: str = "channels_first",
     method: Method = "auto",
     out_dtype: Any = None,
@@ -180,6 +181,12 @@ def conv_transpose(
     output_padding : int or tuple of d ints
         Added at the end of each axis; smaller than the stride or the dilation. Only with
         numeric padding.
+    padding_mode : {"zeros", "reflect", "replicate", "circular"}
+        How the input continues beyond its border: ``"zeros"`` (PyTorch's and every framework's
+        transposed convolution), or extended by reflection, its edge or periodically by what the
+        output window reads there, ``(d·(k-1) - pad) // stride`` elements per end. The output
+        size is unchanged; ``"circular"`` with ``output = n·stride`` is the periodic upsampling
+        of a periodic signal (the transpose of the strided circular :func:`conv`).
     groups, data_format, method, out_dtype
         As in :func:`conv`.
 
@@ -196,8 +203,8 @@ def conv_transpose(
     >>> xpconv.conv_transpose(x, np.ones((4, 2, 3, 3), dtype=np.float32), stride=2, padding=1, output_padding=1).shape
     (1, 2, 10, 10)
     """
-    options = ConvOptions(stride=stride, padding=padding, dilation=dilation, groups=groups, data_format=data_format,
-                          output_padding=output_padding, out_dtype=out_dtype)
+    options = ConvOptions(stride=stride, padding=padding, dilation=dilation, groups=groups, padding_mode=padding_mode,
+                          data_format=data_format, output_padding=output_padding, out_dtype=out_dtype)
     return call(_TRANSPOSED, x, weight, bias, options, method)
 
 
@@ -206,10 +213,12 @@ def _transpose_nd(rank: int, default: str) -> Callable[..., Any]:
     kernel = {1: "kW", 2: "kH, kW", 3: "kD, kH, kW"}[rank]
 
     def conv_transpose_nd(x: Any, weight: Any, bias: Any = None, *, stride: Any = 1, padding: PaddingArg = 0,
-                          output_padding: Any = 0, dilation: Any = 1, groups: int = 1, data_format: str = default,
-                          method: Method = "auto", out_dtype: Any = None) -> Any:
+                          output_padding: Any = 0, dilation: Any = 1, groups: int = 1,
+                          padding_mode: PaddingMode = "zeros", data_format: str = default, method: Method = "auto",
+                          out_dtype: Any = None) -> Any:
         options = ConvOptions(stride=stride, padding=padding, dilation=dilation, groups=groups,
-                              data_format=_layout(data_format, rank), output_padding=output_padding, out_dtype=out_dtype)
+                              padding_mode=padding_mode, data_format=_layout(data_format, rank),
+                              output_padding=output_padding, out_dtype=out_dtype)
         return call(_TRANSPOSED, x, weight, bias, options, method)
 
     conv_transpose_nd.__name__ = conv_transpose_nd.__qualname__ = f"conv_transpose{rank}d"

@@ -22,7 +22,7 @@ from .kernels import direct, transform
 from .kernels.cost_model import fastest, overridden
 from .kernels.padding import pad_first
 from .kernels.reach import bias_only, nothing, reach
-from .kernels.transpose import forward_twin, reads_nothing, via_forward
+from .kernels.transpose import extend_first, forward_twin, reads_nothing, via_forward
 
 if TYPE_CHECKING:
     from .backends import Backend
@@ -152,6 +152,9 @@ def choose(backend: Backend, xp: Any, dtype: Any, method: str, plan: ConvPlan) -
     batched = plan.with_batch()
     if backend.container:
         kernel = backend.container_kernel(method, call)
+        if _extends(batched):  # the blocks see the extended input, zero-padded
+            extend, _ = extend_first(xp, batched)
+            kernel = extend(kernel)
     else:
         kernel = backend.adapt(_kernel(backend, xp, dtype, method, batched))
     if not plan.batch_static:
@@ -166,7 +169,11 @@ def choose(backend: Backend, xp: Any, dtype: Any, method: str, plan: ConvPlan) -
 
 
 def _kernel(backend: Backend, xp: Any, dtype: Any, method: str, plan: ConvPlan) -> Kernel:
-    """The one if-chain: what reads nothing, the live taps, the kind, then native or xpconv's own."""
+    """The one if-chain: a transposed padding mode, what reads nothing, the live taps, the kind,
+    then native or xpconv's own."""
+    if _extends(plan):
+        extend, zero_padded = extend_first(xp, plan)
+        return extend(_kernel(backend, xp, dtype, method, zero_padded))
     if (plan.batch_static and plan.batch == 0) or (plan.kind is Kind.TRANSPOSED and reads_nothing(plan)):
         found = nothing(plan)
     else:
@@ -192,6 +199,11 @@ def _kernel(backend: Backend, xp: Any, dtype: Any, method: str, plan: ConvPlan) 
     if method == "portable":
         return functools.partial(direct.conv, xp)
     return backend.direct_kernel(xp, plan)
+
+
+def _extends(plan: ConvPlan) -> bool:
+    """A transposed plan with a padding mode: its input is extended first (:func:`extend_first`)."""
+    return plan.kind is Kind.TRANSPOSED and plan.padding_mode != "zeros"
 
 
 def _runs_native(backend: Backend, dtype: Any, method: str) -> bool:

@@ -53,7 +53,8 @@ class Case:
         common = {"stride": plan.stride, "padding": plan.padding, "dilation": plan.dilation, "groups": plan.groups,
                   "absolute": absolute}
         if self.transpose:
-            y = conv_transpose_oracle(batched, w, b, output_padding=plan.output_padding, **common)
+            y = conv_transpose_oracle(batched, w, b, output_padding=plan.output_padding, padding_mode=plan.padding_mode,
+                                      **common)
         else:
             y = conv_oracle(batched, w, b, padding_mode=plan.padding_mode, **common)
         return y if plan.batched else y[0]
@@ -95,6 +96,16 @@ TRANSPOSED = [
     Case("2-D unbatched", (3, 4, 4), (3, 2, 2, 2), {"stride": 2}, True),
     Case("3-D stride 2", (1, 3, 3, 4, 3), (3, 2, 3, 3, 3), {"stride": 2, "padding": 1, "output_padding": (1, 0, 1)}, True),
     Case("3-D groups dilation", (2, 4, 3, 3, 3), (4, 1, 2, 2, 2), {"groups": 2, "dilation": (2, 1, 1)}, True),
+    # padding modes: the input continued beyond its border (which nn.ConvTransposeNd refuses, pytorch#46027)
+    Case("1-D circular stride 2", (2, 3, 6), (3, 2, 3), {"stride": 2, "padding": 1, "output_padding": 1,
+                                                        "padding_mode": "circular"}, True),
+    Case("1-D reflect dilation 2", (2, 2, 7), (2, 3, 3), {"dilation": 2, "padding": 1, "padding_mode": "reflect"}, True),
+    Case("2-D replicate decoder", (1, 4, 4, 5), (4, 2, 4, 4), {"stride": 2, "padding": 1, "padding_mode": "replicate"},
+         True),
+    Case("2-D reflect same groups", (2, 4, 5, 4), (4, 1, 3, 3), {"stride": 2, "padding": "same", "groups": 2,
+                                                                "padding_mode": "reflect"}, True),
+    Case("3-D circular", (1, 2, 3, 4, 3), (2, 2, 3, 3, 2), {"stride": (1, 2, 1), "padding": 1,
+                                                           "padding_mode": "circular"}, True),
 ]
 
 
@@ -171,11 +182,16 @@ def test_the_oracle_is_pytorchs_semantics(case):
         xt = xt[None]
     if case.transpose:
         pads = [a for a, _ in plan.padding]
+        more = [0] * case.rank
+        if plan.padding_mode != "zeros":  # torch's F.pad continues the input, by d·(k-1): more than is read
+            more = [d * (k - 1) for d, k in zip(plan.dilation, plan.kernel)]
+            xt = functional.pad(xt, [m for m in reversed(more) for _ in "ab"], mode=plan.padding_mode)
         full = getattr(functional, f"conv_transpose{case.rank}d")(xt, wt, bt, plan.stride, 0, plan.output_padding,
                                                                    plan.groups, plan.dilation)
-        crop = tuple(slice(a, a + n) for (a, _), n in zip(plan.padding, plan.out_size))
+        crop = tuple(slice(a + m * s, a + m * s + n) for (a, _), n, m, s in zip(plan.padding, plan.out_size, more,
+                                                                               plan.stride))
         y = full[(slice(None), slice(None), *crop)]
-        if all(a == c for a, c in plan.padding):  # symmetric: torch's own padding argument
+        if all(a == c for a, c in plan.padding) and plan.padding_mode == "zeros":  # torch's own padding argument
             y2 = getattr(functional, f"conv_transpose{case.rank}d")(xt, wt, bt, plan.stride, pads, plan.output_padding,
                                                                     plan.groups, plan.dilation)
             np.testing.assert_allclose(y2.numpy(), y.numpy(), rtol=0, atol=1e-12)
@@ -268,6 +284,21 @@ def test_transpose_is_the_gradient_of_conv(native_fw, case):
         np.testing.assert_allclose(native_fw.to_numpy(y), expected, rtol=0, atol=1e-11)
 
 
+@pytest.mark.parametrize("rank", [1, 2])
+def test_circular_transpose_is_the_adjoint_of_strided_circular_conv(fw, rank):
+    """On a periodic signal, ``conv_transpose(padding_mode="circular")`` is the transpose of the strided
+    circular ``conv``: ``<conv(a), b> = <a, conv_transpose(b)>`` (the periodic upsampling of pytorch#46027)."""
+    rng = np.random.default_rng(11)
+    a = rng.standard_normal((2, 3, *(8,) * rank))
+    w = rng.standard_normal((2, 3, *(3,) * rank))
+    options = {"stride": 2, "padding": 1, "padding_mode": "circular"}
+    y = fw.to_numpy(xpconv.conv(fw.asarray(a), fw.asarray(w), **options))
+    b = rng.standard_normal(y.shape)
+    z = xpconv.conv_transpose(fw.asarray(b), fw.asarray(w), output_padding=1, **options)
+    assert fw.to_numpy(z).shape == a.shape
+    np.testing.assert_allclose(np.vdot(a, fw.to_numpy(z)), np.vdot(y, b), rtol=1e-12)
+
+
 # -- rank-specific entry points, errors, costs --------------------------------------------------------
 @pytest.mark.needs("numpy")
 def test_rank_specific_functions_are_conv():
@@ -293,6 +324,7 @@ def test_rank_specific_functions_are_conv():
     (lambda x3, w3: xpconv.conv(x3, w3, padding_mode="mirror"), ValueError, r"padding_mode must be one of \('zeros', 'reflect', 'replicate', 'circular'\)\. Received: padding_mode='mirror'"),
     (lambda x3, w3: xpconv.conv(x3, w3, padding=5, padding_mode="reflect"), ValueError, r"padding_mode='reflect' needs padding smaller than the input size on each axis\. Received: padding \(5, 5\) on spatial axis 0 of size 5"),
     (lambda x3, w3: xpconv.conv(x3, w3, padding=6, padding_mode="circular"), ValueError, r"padding_mode='circular' needs padding at most the input size"),
+    (lambda x3, w3: xpconv.conv_transpose(x3, w3, dilation=3, padding_mode="reflect"), ValueError, r"padding_mode='reflect' on a transposed convolution extends the input by \(d·\(k-1\) - padding\) // stride elements on each end .*smaller than the input size\. Received: extension \(6, 6\) on spatial axis 0 of size 5"),
     (lambda x3, w3: xpconv.conv_transpose(x3, w3, stride=2, output_padding=2), ValueError, r"output_padding must be smaller than the stride or the dilation on each axis\. Received: output_padding=2"),
     (lambda x3, w3: xpconv.conv_transpose(x3, w3, padding="same", output_padding=1, stride=2), ValueError, r"output_padding must be 0 with padding='valid' or 'same'"),
     (lambda x3, w3: xpconv.conv_transpose(x3, w3, padding=9), ValueError, r"The transposed convolution's output must have at least one element"),

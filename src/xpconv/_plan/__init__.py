@@ -20,7 +20,16 @@ from .options import (
     to_pair,
 )
 from .plan import ConvPlan, make_plan
-from .shapes import SIZE_LIMIT, describe, extent, is_static, output_size, same_padding, transposed_size
+from .shapes import (
+    SIZE_LIMIT,
+    describe,
+    extent,
+    is_static,
+    output_size,
+    same_padding,
+    transposed_extension,
+    transposed_size,
+)
 
 __all__ = [
     "DATA_FORMATS",
@@ -46,5 +55,6 @@ __all__ = [
     "read_shapes",
     "same_padding",
     "to_pair",
+    "transposed_extension",
     "transposed_size",
 ]

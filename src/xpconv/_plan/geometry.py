@@ -21,6 +21,7 @@ from .shapes import (
     output_size,
     run_time_text,
     same_padding,
+    transposed_extension,
     transposed_size,
 )
 
@@ -145,27 +146,34 @@ def _fits(options: ConvOptions, axes: Axes, sizes: tuple[Any, ...], padding: tup
 
 
 def _modes(options: ConvOptions, sizes: tuple[Any, ...], padding: tuple[tuple[Any, Any], ...],
-           input_shape: tuple[Any, ...], name: str, known: bool, traced: bool) -> tuple[Requirement, ...]:
-    """Reflect padding is smaller than the input, circular padding at most the input (PyTorch's limits)."""
+           input_shape: tuple[Any, ...], name: str, known: bool, traced: bool,
+           what: str = "padding") -> tuple[Requirement, ...]:
+    """Reflect padding is smaller than the input, circular padding at most the input (PyTorch's limits).
+
+    ``padding``: what the mode makes up before and after the input on each axis (a transposed
+    convolution's extension, ``what="extension"``)."""
     mode = options.padding_mode
     if mode not in ("reflect", "circular"):
         return ()
     relation = "smaller than" if mode == "reflect" else "at most"
+    rule = (f"padding_mode={mode!r} needs padding {relation} the input size on each axis" if what == "padding" else
+            f"padding_mode={mode!r} on a transposed convolution extends the input by (d·(k-1) - padding) // stride "
+            f"elements on each end (what its output window reads beyond the input), {relation} the input size")
     requirements = []
     for axis, (n, (a, b)) in enumerate(zip(sizes, padding)):
-        largest = b if options.padding == "same" else max(a, b)  # "same" puts the odd pixel after
+        largest = b if options.padding == "same" and what == "padding" else max(a, b)  # "same": odd pixel after
         needed = largest + 1 if mode == "reflect" else largest
         if known:
             if n < needed:
                 raise ValueError(
-                    f"padding_mode={mode!r} needs padding {relation} the input size on each axis. Received: padding "
-                    f"{(a, b)} on spatial axis {axis} of size {n} ({name} shape {describe(input_shape)})"
+                    f"{rule}. Received: {what} {(a, b)} on spatial axis {axis} of size {n} "
+                    f"({name} shape {describe(input_shape)})"
                 )
             continue
-        amounts = "'same'" if options.padding == "same" else (a, b)
+        amounts = "'same'" if options.padding == "same" and what == "padding" else (a, b)
         requirements.append(Requirement(n, needed, (
-            f"padding_mode={mode!r} needs padding {relation} the input size on each axis. Received: padding "
-            f"{amounts} on spatial axis {axis} of {name} ({run_time_text(name, input_shape, traced)})")))
+            f"{rule}. Received: {what} {amounts} on spatial axis {axis} of {name} "
+            f"({run_time_text(name, input_shape, traced)})")))
     return tuple(requirements)
 
 
@@ -210,5 +218,8 @@ def transposed(options: ConvOptions, axes: Axes, sizes: tuple[Any, ...], input_s
         for axis, (n, o) in enumerate(zip(sizes, out_size))
         if traced or not is_static(n)
     )
+    extensions = tuple(transposed_extension(*args) for args in zip(kernel, stride, dilation, padding, extra))
+    requirements += _modes(options, sizes, extensions, input_shape, name, not traced and _static(*sizes), traced,
+                           "extension")
     spatial_static = not traced and _static(*sizes, *out_size)
     return Geometry(padding, extra, out_size, spatial_static, requirements)

@@ -140,14 +140,11 @@ def _layout(data_format: object) -> str:
     raise ValueError(f"data_format must be one of {DATA_FORMATS}. Received: data_format={data_format!r}")
 
 
-def _mode(padding_mode: object, kind: Kind) -> str:
+def _mode(padding_mode: object) -> str:
     if not isinstance(padding_mode, str) or padding_mode not in PADDING_MODES:
         raise (TypeError if not isinstance(padding_mode, str) else ValueError)(
             f"padding_mode must be one of {PADDING_MODES}. Received: padding_mode={padding_mode!r}"
         )
-    if kind is Kind.TRANSPOSED and padding_mode != "zeros":
-        raise ValueError(
-            f"padding_mode must be 'zeros' for a transposed convolution. Received: padding_mode={padding_mode!r}")
     return padding_mode
 
 
@@ -161,7 +158,7 @@ def _validate(options: ConvOptions, kind: Kind) -> ConvOptions:
         padding=_padding(options.padding),
         dilation=_ints(options.dilation, "dilation", 1),
         groups=groups,
-        padding_mode=_mode(options.padding_mode, kind),
+        padding_mode=_mode(options.padding_mode),
         data_format=data_format,
         output_padding=_ints(options.output_padding, "output_padding", 0),
         out_dtype=options.out_dtype,

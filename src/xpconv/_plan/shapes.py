@@ -58,6 +58,14 @@ def transposed_size(size: Any, kernel: int, stride: int, dilation: int, pad: tup
     return (size - 1) * stride - pad[0] - pad[1] + extent(kernel, dilation) + extra
 
 
+def transposed_extension(kernel: int, stride: int, dilation: int, pad: tuple[int, int], extra: int) -> tuple[int, int]:
+    """How far a transposed convolution's output window reads beyond its input, per end: the
+    input elements ``(before, after)`` a padding mode makes up, ``floor((e - 1 - p0) / s)`` and
+    ``floor((e - 1 - p1 + output_padding) / s)`` (none where negative), ``e = d·(k-1) + 1``."""
+    reach = extent(kernel, dilation) - 1
+    return max((reach - pad[0]) // stride, 0), max((reach - pad[1] + extra) // stride, 0)
+
+
 def dim_text(size: object) -> str:
     """One size in a message: the int, ``nan`` for a lazy library's unknown chunk size, a symbolic
     dimension's own name, else ``None`` (TensorFlow's unknown size)."""

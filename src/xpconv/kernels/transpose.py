@@ -9,6 +9,13 @@ amount crops instead), with the kernel flipped on every spatial axis and its two
 swapped within each group. Any forward kernel (the direct one, NumPy's, a framework's native)
 then computes it (:func:`via_forward`); frameworks with a transposed convolution of their own
 declare it and the dispatcher calls it instead.
+
+A padding mode other than zeros (which no framework's transposed convolution has) extends the
+input beyond its border as the mode says, by what the output window reads there
+(:func:`xpconv._plan.transposed_extension`), and crops that much more from the output
+(:func:`extend_first`): the output is the zero-padded one's window of the transposed convolution
+of the input continued by reflection, by its edge or periodically (a periodic signal's
+upsampling, pytorch#46027).
 """
 
 from __future__ import annotations
@@ -17,7 +24,8 @@ import dataclasses
 from collections.abc import Callable
 from typing import Any
 
-from .._plan import ConvPlan, Kind
+from .._plan import ConvPlan, Kind, transposed_extension
+from .padding import pad
 
 Kernel = Callable[[Any, Any, Any, ConvPlan], Any]
 
@@ -83,3 +91,26 @@ def via_forward(xp: Any, forward: Kernel) -> Kernel:
         return forward(dilate(xp, x, plan, crops), flipped_weight(xp, weight, plan), bias, twin)
 
     return run
+
+
+def extend_first(xp: Any, plan: ConvPlan) -> tuple[Callable[[Kernel], Kernel], ConvPlan]:
+    """For a transposed ``plan`` whose padding mode is not zeros: the zero-padded plan of the input
+    extended by the mode (``(before, after)`` elements per axis, :func:`transposed_extension`,
+    cropped ``stride`` times that from the output, which keeps its size), and a wrapper that
+    extends the input so before the kernel runs."""
+    extensions = tuple(transposed_extension(*args) for args in zip(plan.kernel, plan.stride, plan.dilation,
+                                                                 plan.padding, plan.output_padding))
+    after = dataclasses.replace(
+        plan, padding_mode="zeros", same=False,
+        in_size=tuple(n + a + b for n, (a, b) in zip(plan.in_size, extensions)),
+        padding=tuple((p0 + a * s, p1 + b * s) for (p0, p1), (a, b), s in zip(plan.padding, extensions, plan.stride)),
+    )
+
+    def wrap(kernel: Kernel) -> Kernel:
+        def run(x: Any, weight: Any, bias: Any, _: ConvPlan) -> Any:
+            extended = pad(xp, x, list(plan.batched_input_shape), extensions, plan.spatial_axes, plan.padding_mode)
+            return kernel(extended, weight, bias, after)
+
+        return run
+
+    return wrap, after

@@ -92,13 +92,16 @@ def conv_transpose_oracle(
     output_padding: tuple[int, ...] | None = None,
     dilation: tuple[int, ...] | None = None,
     groups: int = 1,
+    padding_mode: str = "zeros",
     absolute: bool = False,
 ) -> np.ndarray:
     """Transposed convolution from its definition: every input element scatters ``x · w`` into
     the output window it would have been read from, then ``padding`` is cropped.
 
     ``x (N, C_in, *spatial)``, ``w (C_in, C_out/groups, *kernel)``; the uncropped output has
-    ``(n-1)·s + d·(k-1) + 1 + output_padding`` positions per axis.
+    ``(n-1)·s + d·(k-1) + 1 + output_padding`` positions per axis. A ``padding_mode`` other than
+    zeros continues the input beyond its border (NumPy's ``np.pad`` by ``d·(k-1)`` per end, more
+    than any output position reads) and crops ``s·d·(k-1)`` more: the same output window.
     """
     x, w, b = _exact(x, absolute), _exact(w, absolute), _exact(b, absolute)
     rank = w.ndim - 2
@@ -106,6 +109,10 @@ def conv_transpose_oracle(
     dilation = dilation or (1,) * rank
     padding = padding or ((0, 0),) * rank
     output_padding = output_padding or (0,) * rank
+    if padding_mode != "zeros":
+        more = [d * (k - 1) for d, k in zip(dilation, w.shape[2:])]
+        x = np.pad(x, [(0, 0), (0, 0), *((m, m) for m in more)], mode=_MODES[padding_mode])
+        padding = tuple((a + m * s, c + m * s) for (a, c), m, s in zip(padding, more, stride))
     n, c_in = x.shape[:2]
     c_group, o_group = c_in // groups, w.shape[1]
     full = [(i - 1) * s + d * (k - 1) + 1 + op
