@@ -41,6 +41,8 @@ myst_enable_extensions = ["colon_fence", "substitution"]
 myst_heading_anchors = 3
 
 autodoc_typehints = "none"  # the numpydoc sections carry the types
+#: The layer modules import their framework; the site is built with NumPy alone.
+autodoc_mock_imports = ["torch", "keras"]
 autodoc_member_order = "bysource"
 autosummary_generate = False
 numpydoc_show_class_members = False

@@ -27,6 +27,14 @@ def _names(variable: str, default: tuple[str, ...]) -> tuple[str, ...]:
 
 #: The backends this run tests (``XPCONV_BACKENDS``), and those that must pass (``XPCONV_REQUIRE_BACKENDS``).
 SELECTED = _names("XPCONV_BACKENDS", DEFAULT)
+#: The Keras 3 backends (the frameworks Keras runs on), each tested in a process of its own.
+KERAS_BACKENDS = ("tensorflow", "jax", "torch")
+
+
+def keras_backends() -> list:
+    """One parameter per Keras backend, run only where that framework is selected."""
+    return [pytest.param(b, marks=pytest.mark.needs(b)) for b in KERAS_BACKENDS]
+
 REQUIRED = _names("XPCONV_REQUIRE_BACKENDS", ()) if os.environ.get("XPCONV_REQUIRE_BACKENDS") else ()
 
 

@@ -89,9 +89,14 @@ def explain(
                          f"Received: bias with shape {b_shape}")
     # checked: now the values (a Dask array is computed here)
     x, k = np.asarray(backend.to_numpy(arrays["X"])), np.asarray(backend.to_numpy(arrays["K"]))
-    weight = k[None] if one_output else k
     b = None if bias is None else np.broadcast_to(np.asarray(backend.to_numpy(arrays["bias"])), (plan.out_channels,))
-    padded = _padded(x, plan)
+    return _sum(_padded(x, plan), k[None] if one_output else k, b, plan, c_out, position)
+
+
+def _sum(padded: Any, weight: Any, b: Any, plan: Any, c_out: int, position: tuple[int, ...]) -> str:
+    """The text of one output element: its value, then its products, one parenthesis per channel."""
+    import numpy as np
+
     per_group = plan.in_channels // plan.groups
     first = (c_out // (plan.out_channels // plan.groups)) * per_group
     exact = np.issubdtype(padded.dtype, np.integer) and np.issubdtype(weight.dtype, np.integer)

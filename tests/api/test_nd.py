@@ -284,21 +284,6 @@ def test_transpose_is_the_gradient_of_conv(native_fw, case):
         np.testing.assert_allclose(native_fw.to_numpy(y), expected, rtol=0, atol=1e-11)
 
 
-@pytest.mark.parametrize("rank", [1, 2])
-def test_circular_transpose_is_the_adjoint_of_strided_circular_conv(fw, rank):
-    """On a periodic signal, ``conv_transpose(padding_mode="circular")`` is the transpose of the strided
-    circular ``conv``: ``<conv(a), b> = <a, conv_transpose(b)>`` (the periodic upsampling of pytorch#46027)."""
-    rng = np.random.default_rng(11)
-    a = rng.standard_normal((2, 3, *(8,) * rank))
-    w = rng.standard_normal((2, 3, *(3,) * rank))
-    options = {"stride": 2, "padding": 1, "padding_mode": "circular"}
-    y = fw.to_numpy(xpconv.conv(fw.asarray(a), fw.asarray(w), **options))
-    b = rng.standard_normal(y.shape)
-    z = xpconv.conv_transpose(fw.asarray(b), fw.asarray(w), output_padding=1, **options)
-    assert fw.to_numpy(z).shape == a.shape
-    np.testing.assert_allclose(np.vdot(a, fw.to_numpy(z)), np.vdot(y, b), rtol=1e-12)
-
-
 # -- rank-specific entry points, errors, costs --------------------------------------------------------
 @pytest.mark.needs("numpy")
 def test_rank_specific_functions_are_conv():

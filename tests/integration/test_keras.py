@@ -14,10 +14,12 @@ from pathlib import Path
 import numpy as np
 import pytest
 
+from matrix import keras_backends
+
 SCRIPT = Path(__file__).parent / "keras_fit.py"
 
 
-@pytest.mark.parametrize("backend", [pytest.param(b, marks=pytest.mark.needs(b)) for b in ("tensorflow", "jax", "torch")])
+@pytest.mark.parametrize("backend", keras_backends())
 def test_keras_model_fits_like_keras_conv2d(backend):
     env = {**os.environ, "KERAS_BACKEND": backend, "TF_CPP_MIN_LOG_LEVEL": "3"}
     out = subprocess.run([sys.executable, str(SCRIPT)], capture_output=True, text=True, env=env, timeout=600)

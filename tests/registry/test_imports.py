@@ -38,3 +38,18 @@ def test_torch_call_imports_no_other_framework():
 def test_mxnet_call_imports_no_other_framework():
     loaded = _loaded_after("import mxnet as mx, xpconv\nxpconv.corr2d(mx.np.ones((3, 3)), mx.np.ones((2, 2)))")
     assert "mxnet" in loaded and loaded <= {"mxnet", "numpy"}, loaded
+
+
+@pytest.mark.needs("torch")
+def test_the_torch_layers_import_torch_alone():
+    """``import xpconv`` leaves the layer modules out; ``import xpconv.torch`` brings torch only."""
+    assert _loaded_after("import xpconv\nimport sys\nassert 'xpconv.torch' not in sys.modules") == set()
+    assert "torch" in _loaded_after("import xpconv.torch") <= {"torch", "numpy"}
+
+
+@pytest.mark.needs("tensorflow")
+def test_the_keras_layers_import_keras_and_its_backend_alone():
+    chosen = "import os\nos.environ['KERAS_BACKEND'] = 'tensorflow'\n"
+    loaded = _loaded_after(chosen + "import xpconv\nimport sys\nassert 'xpconv.keras' not in sys.modules\n"
+                           "import xpconv.keras")
+    assert {"keras", "tensorflow"} <= loaded == _loaded_after(chosen + "import keras"), loaded  # what Keras brings
