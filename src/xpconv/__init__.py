@@ -18,9 +18,11 @@ from .api import (
     plan,
 )
 from .backends import available_backends, register_backend, registered_backends
+from .causal import causal_conv1d
 from .chapter import corr2d, corr2d_multi_in, corr2d_multi_in_out, corr2d_multi_in_out_1x1
 from .cost import ConvCost, conv2d_cost, conv_cost, param_count
 from .explain import explain
+from .quantized import conv_integer, qlinear_conv
 
 __version__ = "0.1.0"
 
@@ -30,12 +32,14 @@ __all__ = [
     "ConvPlan",
     "Kind",
     "available_backends",
+    "causal_conv1d",
     "conv",
     "conv1d",
     "conv2d",
     "conv2d_cost",
     "conv3d",
     "conv_cost",
+    "conv_integer",
     "conv_transpose",
     "conv_transpose1d",
     "conv_transpose2d",
@@ -47,6 +51,7 @@ __all__ = [
     "explain",
     "param_count",
     "plan",
+    "qlinear_conv",
     "register_backend",
     "registered_backends",
 ]

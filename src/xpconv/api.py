@@ -58,10 +58,11 @@ def conv(
         ``(C_out,)``.
     stride, dilation : int or tuple of d ints
         Positive.
-    padding : {"valid", "same"}, int, tuple of d ints, or tuple of d (before, after) pairs
+    padding : {"valid", "same", "same_lower"}, int, tuple of d ints, or tuple of d (before, after) pairs
         ``"same"`` works for any stride and dilation: along each axis the total is
         ``max((ceil(n/s)-1)·s + (k-1)·dilation + 1 - n, 0)``, the odd pixel at the end
-        (TensorFlow's and JAX's rule). An int or one int per axis pads both sides alike.
+        (TensorFlow's and JAX's rule, ONNX's ``SAME_UPPER``); ``"same_lower"``: the odd pixel at
+        the start (ONNX's ``SAME_LOWER``). An int or one int per axis pads both sides alike.
     groups : int
         Divides ``C_in`` and ``C_out``; ``groups == C_in`` is a depthwise convolution.
     padding_mode : {"zeros", "reflect", "replicate", "circular"}
@@ -174,9 +175,10 @@ def conv_transpose(
     bias : array, optional
         ``(C_out,)``.
     stride, dilation : int or tuple of d ints
-    padding : {"valid", "same"}, int, tuple of d ints, or tuple of d (before, after) pairs
+    padding : {"valid", "same", "same_lower"}, int, tuple of d ints, or tuple of d (before, after) pairs
         Numbers: what is cropped from each end of the full output, as PyTorch's ``padding``
-        (pairs may differ). ``"same"``: TensorFlow's meaning, an output of ``n·stride``.
+        (pairs may differ). ``"same"``: TensorFlow's meaning, an output of ``n·stride``, the odd
+        element cropped at the end; ``"same_lower"``: at the start (ONNX's ``SAME_LOWER``).
         ``"valid"``: no cropping, ``n·stride + max(dilation·(k-1) + 1 - stride, 0)`` (Keras').
     output_padding : int or tuple of d ints
         Added at the end of each axis; smaller than the stride or the dilation. Only with

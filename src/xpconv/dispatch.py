@@ -192,9 +192,10 @@ def _kernel(backend: Backend, xp: Any, dtype: Any, method: str, plan: ConvPlan) 
     if algorithm in transform.ALGORITHMS:
         return _transform(backend, xp, algorithm)
     if algorithm == "native":
-        if plan.zero_padded:
+        if plan.zero_padded and (plan.native_same or plan.static_padding):
             return backend.native_kernel(plan)
-        padded, plan_after = pad_first(xp, plan)  # natives pad with zeros only: the mode's padding first
+        # natives pad with zeros only, by amounts they know now: the mode's (or symbolic) padding first
+        padded, plan_after = pad_first(xp, plan)
         return padded(backend.native_kernel(plan_after))
     if method == "portable":
         return functools.partial(direct.conv, xp)

@@ -25,6 +25,8 @@ from .shapes import (
     transposed_size,
 )
 
+#: The padding strings that give the output ceil(n / stride) elements (transposed: n·stride).
+SAME = ("same", "same_lower")
 _TRANSPOSED_RULE = ("The transposed convolution's output must have at least one element on each axis: "
                     "(i-1)·stride - pad_before - pad_after + dilation·(k-1) + output_padding + 1")
 
@@ -100,9 +102,11 @@ def forward(options: ConvOptions, axes: Axes, sizes: tuple[Any, ...], input_shap
     rank = len(axes.kernel)
     if options.padding == "valid":
         padding = ((0, 0),) * rank
-    elif options.padding == "same":
+    elif options.padding in SAME:
         padding = tuple(same_padding(n, k, s, d, maximum) for n, k, s, d in zip(sizes, axes.kernel, axes.stride,
                                                                                axes.dilation))
+        if options.padding == "same_lower":  # ONNX's SAME_LOWER: the odd pixel before
+            padding = tuple((b, a) for a, b in padding)
     else:
         padding = explicit_padding(options.padding, rank)
     known = not traced and _static(*sizes, *(p for pair in padding for p in pair))
@@ -132,7 +136,7 @@ def _fits(options: ConvOptions, axes: Axes, sizes: tuple[Any, ...], padding: tup
                 f"ints). Received: padded input size {joined(padded)} from {name} {joined(sizes)}, padding {padding}"
             )
         return ()
-    if options.padding == "same":
+    if options.padding in SAME:
         return ()
     text = run_time_text(name, input_shape, traced)
     return tuple(
@@ -161,7 +165,8 @@ def _modes(options: ConvOptions, sizes: tuple[Any, ...], padding: tuple[tuple[An
             f"elements on each end (what its output window reads beyond the input), {relation} the input size")
     requirements = []
     for axis, (n, (a, b)) in enumerate(zip(sizes, padding)):
-        largest = b if options.padding == "same" and what == "padding" else max(a, b)  # "same": odd pixel after
+        # "same" puts the odd pixel after, "same_lower" before
+        largest = {"same": b, "same_lower": a}.get(options.padding, max(a, b)) if what == "padding" else max(a, b)
         needed = largest + 1 if mode == "reflect" else largest
         if known:
             if n < needed:
@@ -170,7 +175,7 @@ def _modes(options: ConvOptions, sizes: tuple[Any, ...], padding: tuple[tuple[An
                     f"({name} shape {describe(input_shape)})"
                 )
             continue
-        amounts = "'same'" if options.padding == "same" and what == "padding" else (a, b)
+        amounts = repr(options.padding) if options.padding in SAME and what == "padding" else (a, b)
         requirements.append(Requirement(n, needed, (
             f"{rule}. Received: {what} {amounts} on spatial axis {axis} of {name} "
             f"({run_time_text(name, input_shape, traced)})")))
@@ -185,9 +190,10 @@ def transposed(options: ConvOptions, axes: Axes, sizes: tuple[Any, ...], input_s
         extra = tuple(max(s - e, 0) for s, e in zip(stride, axes.extents))
         if options.padding == "valid":  # Keras' rule: i·s + max(e - s, 0)
             padding = ((0, 0),) * rank
-        else:  # "same", an output of i·s: crop what the forward "same" pads
+        else:  # "same", an output of i·s: crop what the forward "same" pads ("same_lower": the odd one first)
             totals = tuple(max(e - s, 0) for s, e in zip(stride, axes.extents))
-            padding = tuple((t // 2, t - t // 2) for t in totals)
+            padding = tuple((t - t // 2, t // 2) if options.padding == "same_lower" else (t // 2, t - t // 2)
+                            for t in totals)
     else:
         padding = explicit_padding(options.padding, rank)
         extra = per_axis(options.output_padding, rank, "output_padding")

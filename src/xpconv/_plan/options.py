@@ -20,14 +20,14 @@ from .shapes import SIZE_LIMIT
 Pair = tuple[int, int]
 PaddingArg = str | int | tuple[int, ...] | tuple[tuple[int, int], ...]
 
-PADDING_STRINGS = ("valid", "same")
+PADDING_STRINGS = ("valid", "same", "same_lower")
 PADDING_MODES = ("zeros", "reflect", "replicate", "circular")
 #: Explicit layout spellings by rank: (channels first, channels last).
 LAYOUTS = {1: ("NCW", "NWC"), 2: ("NCHW", "NHWC"), 3: ("NCDHW", "NDHWC")}
 #: Each explicit spelling: (its rank, whether channels come last).
 EXPLICIT = {name: (rank, name.index("C") != 1) for rank, names in LAYOUTS.items() for name in names}
 DATA_FORMATS = ("channels_first", "channels_last", *EXPLICIT)
-_PADDING_TEXT = ("padding must be 'valid', 'same', a non-negative int, one int per spatial axis or one "
+_PADDING_TEXT = ("padding must be 'valid', 'same', 'same_lower', a non-negative int, one int per spatial axis or one "
                  "(before, after) pair per spatial axis")
 
 
@@ -166,7 +166,8 @@ def _validate(options: ConvOptions, kind: Kind) -> ConvOptions:
     extra = normalized.output_padding
     if isinstance(normalized.padding, str) and extra not in (0, (0,), (0, 0), (0, 0, 0)):
         raise ValueError(
-            "output_padding must be 0 with padding='valid' or 'same' (which fix the output size: i·s for 'same'); "
+            "output_padding must be 0 with padding='valid', 'same' or 'same_lower' (which fix the output size: i·s "
+            "for 'same'); "
             f"give the padding as ints to choose it. Received: padding={options.padding!r}, "
             f"output_padding={options.output_padding!r}"
         )

@@ -145,6 +145,11 @@ class ConvPlan:
         return self.padding_mode == "zeros" or all(is_static(p) and p == 0 for pair in self.padding for p in pair)
 
     @property
+    def static_padding(self) -> bool:
+        """Every padding amount is a plain int (not symbolic, as "same" gives on unknown sizes)."""
+        return all(is_static(p) for pair in self.padding for p in pair)
+
+    @property
     def unpadded(self) -> bool:
         """No padding at all on any axis."""
         return all(is_static(p) and p == 0 for pair in self.padding for p in pair)

@@ -9,17 +9,20 @@ CORE_FUNCTIONS: tuple[str, ...] = (
     "asarray",
     "astype",
     "broadcast_to",
+    "clip",
     "concat",
+    "exp",
     "flip",
     "isdtype",
     "matmul",
     "permute_dims",
     "reshape",
     "result_type",
+    "round",
     "stack",
     "zeros",
     "zeros_like",
 )
 
 #: Dtype objects the core names.
-CORE_DTYPES: tuple[str, ...] = ("float32", "float64")
+CORE_DTYPES: tuple[str, ...] = ("float32", "float64", "int32")

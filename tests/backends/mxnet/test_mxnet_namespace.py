@@ -235,3 +235,21 @@ def test_legacy_nd_arrays_in_give_nd_arrays_out(mx, mxx):
         assert type(result) is mx.nd.NDArray, name
         np.testing.assert_array_equal(result.asnumpy(), expected[name], err_msg=name)
     assert type(mxx.asarray(a)) is mx.np.ndarray  # asarray gives the namespace's own arrays
+
+
+@pytest.mark.parametrize("dtype", ["float32", "float64"])
+def test_round_clip_and_exp(mxx, sx, dtype):
+    """round takes halves to even (the standard's rule); clip with either bound or both; exp."""
+    data = np.array([[-2.5, -1.5, -0.5, 0.5], [1.5, 2.5, 3.49, -3.51]], dtype=dtype)
+    a, b = both(mxx, sx, data)
+    same(mxx.round(a), sx.round(b))
+    same(mxx.clip(a, -1.0, 2.0), sx.clip(b, -1.0, 2.0))
+    same(mxx.clip(a, None, 0.0), sx.clip(b, None, 0.0))
+    same(mxx.clip(a, 1.0), sx.clip(b, 1.0))
+    np.testing.assert_allclose(mxx.exp(a).asnumpy(), np.exp(data), rtol=1e-6)
+    assert mxx.round(a).dtype == a.dtype
+
+
+def test_reshape_of_a_zero_dimensional_array(mxx):
+    z = mxx.asarray(np.array(3, dtype=np.uint8))
+    assert tuple(mxx.reshape(z, (1, 1)).shape) == (1, 1)

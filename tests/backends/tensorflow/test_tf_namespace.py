@@ -159,3 +159,21 @@ def test_zeros_like(tfx, sx):
     a, b = both(tfx, sx, np.arange(6, dtype=np.int16).reshape(2, 3))
     same(tfx.zeros_like(a), sx.zeros_like(b))
     same(tfx.zeros_like(a, dtype=tfx.float32), sx.zeros_like(b, dtype=sx.float32))
+
+
+@pytest.mark.parametrize("dtype", ["float32", "float64"])
+def test_round_clip_and_exp(tfx, sx, dtype):
+    """round takes halves to even (the standard's rule); clip with either bound or both; exp."""
+    data = np.array([[-2.5, -1.5, -0.5, 0.5], [1.5, 2.5, 3.49, -3.51]], dtype=dtype)
+    a, b = both(tfx, sx, data)
+    same(tfx.round(a), sx.round(b))
+    same(tfx.clip(a, -1.0, 2.0), sx.clip(b, -1.0, 2.0))
+    same(tfx.clip(a, None, 0.0), sx.clip(b, None, 0.0))
+    same(tfx.clip(a, 1.0), sx.clip(b, 1.0))
+    np.testing.assert_allclose(tfx.exp(a).numpy(), np.exp(data), rtol=1e-6)
+    assert tfx.round(a).dtype == a.dtype
+
+
+def test_reshape_of_a_zero_dimensional_array(tfx):
+    z = tfx.asarray(np.array(3, dtype=np.uint8))
+    assert tuple(tfx.reshape(z, (1, 1)).shape) == (1, 1)

@@ -9,8 +9,9 @@ standard's names, signatures and semantics, plus the dtype objects (NumPy's, as 
 arrays report them). Importing it imports MXNet; xpconv does so only once the caller holds an
 MXNet array.
 
-Functions: ``asarray``, ``astype``, ``broadcast_to``, ``concat``, ``flip``, ``isdtype``,
-``matmul``, ``permute_dims``, ``reshape``, ``result_type``, ``stack``, ``zeros``, ``zeros_like``.
+Functions: ``asarray``, ``astype``, ``broadcast_to``, ``clip``, ``concat``, ``exp``, ``flip``,
+``isdtype``, ``matmul``, ``permute_dims``, ``reshape``, ``result_type``, ``round``, ``stack``,
+``zeros``, ``zeros_like``.
 
 MXNet has the dtypes int8, int32, int64, uint8, float16, float32 and float64 (no int16, no
 uint16-64, no bfloat16, no complex). Promotion follows the standard's tables within a kind;
@@ -113,6 +114,32 @@ def astype(x: Any, dtype: Any, /, *, copy: Any = True, device: Any = None) -> An
 @_keeps_kind
 def broadcast_to(x: Any, /, shape: Sequence[int]) -> Any:
     return _np.broadcast_to(x, tuple(shape))
+
+
+@_keeps_kind
+def clip(x: Any, /, min: Any = None, max: Any = None) -> Any:
+    """``x`` limited to ``[min, max]`` (either may be None)."""
+    if min is not None:
+        x = _np.maximum(x, min)
+    if max is not None:
+        x = _np.minimum(x, max)
+    return x
+
+
+@_keeps_kind
+def exp(x: Any, /) -> Any:
+    return _np.exp(x)
+
+
+@_keeps_kind
+def round(x: Any, /) -> Any:
+    """The nearest integer value, halves to even (MXNet's ``round`` takes halves away from zero and
+    its ``rint`` down: built from ``floor``)."""
+    floor = _np.floor(x)
+    frac = x - floor
+    odd = (floor - 2 * _np.floor(floor / 2)).astype(x.dtype)  # 1 where floor is odd
+    up = (frac > 0.5).astype(x.dtype) + (frac == 0.5).astype(x.dtype) * odd
+    return floor + up
 
 
 def _common(arrays: Sequence[Any]) -> list[Any]:
@@ -238,7 +265,13 @@ def permute_dims(x: Any, /, axes: Sequence[int]) -> Any:
 
 @_keeps_kind
 def reshape(x: Any, /, shape: Sequence[int], *, copy: Any = None) -> Any:
-    out = _np.reshape(x, tuple(shape))
+    """``x`` in ``shape``; a 0-d array (which MXNet operates on only with NumPy's shape semantics,
+    ``npx.set_np()``) is reshaped with them on."""
+    if x.ndim == 0 and not mx.util.is_np_shape():
+        with mx.util.np_shape(True):
+            out = _np.reshape(x, tuple(shape))
+    else:
+        out = _np.reshape(x, tuple(shape))
     return out.copy() if copy else out
 
 

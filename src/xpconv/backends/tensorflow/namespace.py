@@ -5,8 +5,9 @@ functions listed in :data:`xpconv.kernels.core_api.CORE_FUNCTIONS`, with the sta
 signatures and semantics, plus the standard's dtype objects. Importing it imports
 TensorFlow; xpconv does so only once the caller holds a ``tf.Tensor``.
 
-Functions: ``asarray``, ``astype``, ``broadcast_to``, ``concat``, ``flip``, ``isdtype``,
-``matmul``, ``permute_dims``, ``reshape``, ``result_type``, ``stack``, ``zeros``, ``zeros_like``.
+Functions: ``asarray``, ``astype``, ``broadcast_to``, ``clip``, ``concat``, ``exp``, ``flip``,
+``isdtype``, ``matmul``, ``permute_dims``, ``reshape``, ``result_type``, ``round``, ``stack``,
+``zeros``, ``zeros_like``.
 
 Type promotion follows the standard's tables within a kind; across kinds (an integer
 with a floating dtype) the floating dtype wins, as in PyTorch and JAX, and float16 with
@@ -75,6 +76,15 @@ def broadcast_to(x: tf.Tensor, /, shape: Sequence[int]) -> tf.Tensor:
     return tf.broadcast_to(x, tuple(shape))
 
 
+def clip(x: tf.Tensor, /, min: Any = None, max: Any = None) -> tf.Tensor:
+    """``x`` limited to ``[min, max]`` (either may be None), in ``x``'s dtype."""
+    if min is not None:
+        x = tf.maximum(x, tf.cast(min, x.dtype))
+    if max is not None:
+        x = tf.minimum(x, tf.cast(max, x.dtype))
+    return x
+
+
 def concat(arrays: Sequence[tf.Tensor], /, *, axis: int | None = 0) -> tf.Tensor:
     """Join along ``axis`` (flattened first when ``axis`` is None), promoting dtypes."""
     arrays = list(arrays)
@@ -83,6 +93,10 @@ def concat(arrays: Sequence[tf.Tensor], /, *, axis: int | None = 0) -> tf.Tensor
     if axis is None:
         return tf.concat([tf.reshape(a, (-1,)) for a in arrays], axis=0)
     return tf.concat(arrays, axis=axis)
+
+
+def exp(x: tf.Tensor, /) -> tf.Tensor:
+    return tf.exp(x)
 
 
 def flip(x: tf.Tensor, /, *, axis: int | Sequence[int] | None = None) -> tf.Tensor:
@@ -172,6 +186,11 @@ def result_type(*arrays_and_dtypes: Any) -> Any:
     for d in dtypes[1:]:
         out = _promote(out, tf.as_dtype(d))
     return out
+
+
+def round(x: tf.Tensor, /) -> tf.Tensor:
+    """The nearest integer value, halves to even (``tf.round``'s rule, the standard's)."""
+    return tf.round(x)
 
 
 def stack(arrays: Sequence[tf.Tensor], /, *, axis: int = 0) -> tf.Tensor:
