@@ -3,7 +3,11 @@ of frameworks), and the methods that apply to each."""
 
 from __future__ import annotations
 
+import json
 import os
+import subprocess
+import sys
+from typing import Any
 
 import pytest
 
@@ -34,6 +38,17 @@ KERAS_BACKENDS = ("tensorflow", "jax", "torch")
 def keras_backends() -> list:
     """One parameter per Keras backend, run only where that framework is selected."""
     return [pytest.param(b, marks=pytest.mark.needs(b)) for b in KERAS_BACKENDS]
+
+
+def keras_report(script: Any, backend: str) -> dict:
+    """Run ``script`` in a process of its own on the Keras ``backend`` (Keras picks it at import);
+    the JSON report on its last line, after checking it ran on that backend."""
+    env = {**os.environ, "KERAS_BACKEND": backend, "TF_CPP_MIN_LOG_LEVEL": "3"}
+    out = subprocess.run([sys.executable, str(script)], capture_output=True, text=True, env=env, timeout=600)
+    assert out.returncode == 0, out.stderr[-3000:]
+    report = json.loads(out.stdout.strip().splitlines()[-1])
+    assert report["backend"] == backend
+    return report
 
 REQUIRED = _names("XPCONV_REQUIRE_BACKENDS", ()) if os.environ.get("XPCONV_REQUIRE_BACKENDS") else ()
 

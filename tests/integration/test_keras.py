@@ -5,27 +5,19 @@ that uses ``keras.layers.Conv2D`` with the same initial weights and data."""
 
 from __future__ import annotations
 
-import json
-import os
-import subprocess
-import sys
 from pathlib import Path
 
 import numpy as np
 import pytest
 
-from matrix import keras_backends
+from matrix import keras_backends, keras_report
 
 SCRIPT = Path(__file__).parent / "keras_fit.py"
 
 
 @pytest.mark.parametrize("backend", keras_backends())
 def test_keras_model_fits_like_keras_conv2d(backend):
-    env = {**os.environ, "KERAS_BACKEND": backend, "TF_CPP_MIN_LOG_LEVEL": "3"}
-    out = subprocess.run([sys.executable, str(SCRIPT)], capture_output=True, text=True, env=env, timeout=600)
-    assert out.returncode == 0, out.stderr[-3000:]
-    report = json.loads(out.stdout.strip().splitlines()[-1])
-    assert report["backend"] == backend
+    report = keras_report(SCRIPT, backend)
     assert "keras" in report["variable_type"]  # the layer really passed a Keras variable
     assert report["symbolic_output_shape"] == [None, 8, 8, 8]  # built on keras.Input: batch None
     assert report["eager_shape"] == [2, 8, 8, 8]

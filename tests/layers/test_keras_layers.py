@@ -5,7 +5,6 @@ outputs and shapes; ``padding_mode`` pads as it says; groups on the transposed l
 
 from __future__ import annotations
 
-import json
 import os
 import subprocess
 import sys
@@ -14,18 +13,14 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from matrix import keras_backends
+from matrix import keras_backends, keras_report
 
 SCRIPT = Path(__file__).parent / "keras_layers_run.py"
 
 
 @pytest.mark.parametrize("backend", keras_backends())
 def test_keras_layers_equal_their_twins_save_and_fit(backend):
-    env = {**os.environ, "KERAS_BACKEND": backend, "TF_CPP_MIN_LOG_LEVEL": "3"}
-    out = subprocess.run([sys.executable, str(SCRIPT)], capture_output=True, text=True, env=env, timeout=600)
-    assert out.returncode == 0, out.stderr[-3000:]
-    report = json.loads(out.stdout.strip().splitlines()[-1])
-    assert report["backend"] == backend
+    report = keras_report(SCRIPT, backend)
     assert report["twins_shapes"] and report["twins_error"] < 1e-5  # float32, relative to the output's scale
     assert report["modes_error"] < 1e-5 and report["transposed_modes_error"] < 1e-5
     assert report["grouped_kernel_shape"]
