@@ -17,7 +17,7 @@ from typing import Any, ClassVar
 import torch
 from torch import nn
 
-from ._plan import SIZE_LIMIT, Kind
+from ._plan import Kind
 from .api import conv, conv_transpose, plan
 
 __all__ = ["Conv1d", "Conv2d", "Conv3d", "ConvTranspose1d", "ConvTranspose2d", "ConvTranspose3d"]
@@ -66,7 +66,8 @@ class _Conv(nn.Module):
         else:
             shape = (out_channels, in_channels // groups, *self.kernel_size)
         # every option checked now, as a call checks it, on an input large enough for any of them
-        plan((1, in_channels, *(SIZE_LIMIT // 4,) * self.rank), shape, transposed=self.kind is Kind.TRANSPOSED,
+        # (2**16 per axis: a transposed output stays below 2**31 for strides up to 2**15)
+        plan((1, in_channels, *(2**16,) * self.rank), shape, transposed=self.kind is Kind.TRANSPOSED,
              stride=self.stride, padding=padding, output_padding=output_padding, dilation=self.dilation,
              groups=groups, padding_mode=padding_mode)
         factory = {"device": device, "dtype": dtype}

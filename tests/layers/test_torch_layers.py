@@ -126,6 +126,17 @@ def test_output_size_picks_the_output_padding_as_torch_nn():
         ours(x, output_size=[12, 12])
 
 
+def test_large_strides_and_paddings_are_accepted_at_construction():
+    """Options are checked at construction on a large input: none that fits some input is refused."""
+    import torch
+
+    import xpconv.torch
+
+    up = xpconv.torch.ConvTranspose1d(1, 1, 3, stride=64, padding=1000, padding_mode="replicate")
+    assert up(torch.ones(1, 1, 40)).shape == (1, 1, (40 - 1) * 64 - 2000 + 3)
+    assert xpconv.torch.Conv1d(1, 1, 3, padding=5000)(torch.ones(1, 1, 4)).shape == (1, 1, 10002)
+
+
 def test_out_dtype_and_integer_parameters():
     """int8 data with int8 weights, summed exactly into int32."""
     import torch
