@@ -15,7 +15,8 @@ from typing import Any
 
 import numpy as np
 
-from .. import ConvPlan, conv, conv_transpose, plan
+from .. import ConvPlan, causal_conv1d, conv, conv_transpose, plan
+from ..backends import resolve
 from ..kernels.transform import ALGORITHMS, unsupported
 from ..testing import Adapter, allowed_error, conv2d_oracle_grad, conv_oracle, conv_transpose_oracle
 from .frameworks import load
@@ -58,10 +59,29 @@ class Case:
                      **self.options)
         return [] if unsupported(found) else list(ALGORITHMS)
 
+    def methods(self, fw: Adapter) -> list[str]:
+        """The methods this case runs on ``fw``."""
+        return ["portable", "auto"] + (["native"] if fw.has_native else []) + self.algorithms
+
     def run(self, x: Any, w: Any, b: Any, method: str) -> Any:
         """This case through xpconv on the arrays of one framework."""
         function = conv_transpose if self.transpose else conv
         return function(x, w, b, data_format=self.data_format, method=method, **self.options)
+
+
+@dataclass(frozen=True)
+class CausalCase(Case):
+    """:func:`xpconv.causal_conv1d` from no state: the depthwise convolution of the input padded by
+    ``k - 1`` before (its options, which the oracle reads); fed in two pieces, the state carried."""
+
+    def methods(self, fw: Adapter) -> list[str]:
+        return ["auto"]
+
+    def run(self, x: Any, w: Any, b: Any, method: str) -> Any:
+        first, state = causal_conv1d(x[:, :, :3], w, b)
+        rest, _ = causal_conv1d(x[:, :, 3:], w, b, state)
+        backend, _ = resolve({"y": first})
+        return backend.namespace(first).concat([first, rest], axis=2)
 
 
 SUITE = (
@@ -95,6 +115,10 @@ SUITE = (
                                                           "groups": 2, "dilation": 2}, transpose=True),
     Case("transposed 3-D", (1, 4, 3, 4, 3), (4, 2, 3, 3, 3), {"stride": 2, "padding": ((1, 0), (0, 1), (1, 1))},
          transpose=True),
+    Case("transposed 2-D circular", (2, 4, 5, 5), (4, 3, 3, 3), {"stride": 2, "padding": 1, "output_padding": 1,
+                                                                "padding_mode": "circular"}, transpose=True),
+    Case("same_lower stride 2", (2, 4, 9, 8), (6, 4, 3, 4), {"padding": "same_lower", "stride": 2}),
+    CausalCase("causal conv1d, state carried", (2, 6, 11), (6, 1, 4), {"groups": 6, "padding": ((3, 0),)}),
 )
 
 
@@ -135,7 +159,8 @@ def _oracle(case: Case, x: np.ndarray, w: np.ndarray, b: np.ndarray | None) -> t
     plan = _plan(case)
     if case.transpose:
         outputs = [conv_transpose_oracle(_to_nchw(case, x), w, b, absolute=absolute, output_padding=plan.output_padding,
-                                         **_oracle_args(plan)) for absolute in (False, True)]
+                                         padding_mode=plan.padding_mode, **_oracle_args(plan))
+                   for absolute in (False, True)]
         # each output element sums at most C_in/groups · prod(kernel) products
         length = plan.in_channels // plan.groups * plan.taps
     else:
@@ -204,7 +229,7 @@ def _problem(index: int, case: Case, dtype: str, loaded: list) -> list[dict[str,
     allowed = allowed_error(dtype, length, magnitude)
     results, widest = [], allowed
     for fw in loaded:
-        methods = ["portable", "auto"] + (["native"] if fw.has_native else []) + case.algorithms
+        methods = case.methods(fw)
         arrays = [None if a is None else fw.asarray(a) for a in inputs]
         for method in methods:
             y = np.asarray(fw.to_numpy(case.run(*arrays, method)), dtype=np.float64)
