@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import ast
 import os
+import re
 import subprocess
 import sys
 from pathlib import Path
@@ -49,10 +50,20 @@ def _script(page: Path) -> str:
     return "\n".join(python_blocks(page))
 
 
+def _keras_backend(script: str) -> str:
+    """The Keras backend a script chooses (``KERAS_BACKEND`` set in it), else Keras' default."""
+    found = re.search(r"""["']KERAS_BACKEND["']\s*[,\]]\s*=?\s*["'](\w+)["']""", script)
+    return found.group(1) if found else "tensorflow"
+
+
 def _case(page: Path):
-    imported = sorted(BY_MODULE[m] for m in _imported(_script(page)) if m in BY_MODULE)
+    script = _script(page)
+    modules = _imported(script)
+    imported = {BY_MODULE[m] for m in modules if m in BY_MODULE}
+    if "keras" in modules:  # Keras runs on one of the frameworks: the one the page chooses
+        imported.add(_keras_backend(script))
     # NumPy is every page's data; a page that imports another framework counts for that one alone
-    needs = [name for name in imported if name != "numpy"] or ["numpy"]
+    needs = sorted(name for name in imported if name != "numpy") or ["numpy"]
     return pytest.param(page, marks=[pytest.mark.needs(name) for name in needs], id=str(page.relative_to(DOCS)))
 
 
