@@ -12,7 +12,7 @@ from __future__ import annotations
 from typing import Any
 
 from ._dtypes import dtype_name
-from ._plan import ConvOptions, Kind, make_plan
+from ._plan import ConvOptions, Kind
 from .backends import resolve
 from .dispatch import call, check_dtypes
 
@@ -44,9 +44,8 @@ def _check(backend: Any, xp: Any, arrays: dict[str, Any], activation: Any) -> tu
         name = floating[0]
         raise TypeError(f"{name} must have a real floating-point dtype. Received: {name} with dtype "
                         f"{dtype_name(arrays[name].dtype)}")
-    if length is not None and isinstance(length, int):
-        make_plan(Kind.FORWARD, ConvOptions(groups=c).validated(Kind.FORWARD), (n, c, length + k - 1), w, None,
-                  ("x", "weight"))
+    if isinstance(length, int) and length < 1:
+        raise ValueError(f"x must have at least one position, (N, C, L) with L >= 1. Received: x with shape {shapes['x']}")
     return n, c, length, k
 
 
@@ -101,12 +100,15 @@ def causal_conv1d(
         state = xp.broadcast_to(xp.zeros_like(x[:, :, :1]), (n, c, k - 1))
     joined = x if k == 1 else xp.concat([state, x], axis=2)  # (N, C, L + k - 1)
     if length == 1:  # a decode step: each channel's window times its kernel, (N, C, 1, k) @ (C, k, 1)
-        wide = xp.float32 if dtype_name(dtype) in ("float16", "bfloat16") else dtype  # as conv computes halves
-        window, kernel = (xp.astype(a, wide) for a in (xp.reshape(joined, (n, c, 1, k)), xp.reshape(weight, (c, k, 1))))
+        half = dtype_name(dtype) in ("float16", "bfloat16")  # computed in float32, as conv computes halves
+        window, kernel = xp.reshape(joined, (n, c, 1, k)), xp.reshape(weight, (c, k, 1))
+        if half:
+            window, kernel = xp.astype(window, xp.float32), xp.astype(kernel, xp.float32)
         y = xp.reshape(xp.matmul(window, kernel), (n, c, 1))
         if bias is not None:
-            y = y + xp.astype(xp.reshape(bias, (c, 1)), wide)
-        y = xp.astype(y, dtype)
+            y = y + (xp.astype(xp.reshape(bias, (c, 1)), xp.float32) if half else xp.reshape(bias, (c, 1)))
+        if half:
+            y = xp.astype(y, dtype)
     else:
         y = call(Kind.FORWARD, joined, weight, bias, ConvOptions(groups=c))
     if activation in ("silu", "swish"):

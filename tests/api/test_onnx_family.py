@@ -121,8 +121,10 @@ def test_causal_conv_gradients_match_the_explicit_convolution(autodiff_fw):
      ValueError, r"^weight must be \(C, 1, k\), one kernel per channel of x \(C=2\)\. Received: weight with shape"),
     (lambda fw, x8, w8: xpconv.causal_conv1d(fw.asarray(np.ones((1, 2, 5))), fw.asarray(np.ones((2, 1, 3))),
                                             activation="relu"), ValueError, r"^activation must be one of"),
+    (lambda fw, x8, w8: xpconv.causal_conv1d(fw.asarray(np.ones((1, 2, 0))), fw.asarray(np.ones((2, 1, 3)))),
+     ValueError, r"^x must have at least one position, \(N, C, L\) with L >= 1\. Received: x with shape \(1, 2, 0\)$"),
 ], ids=["float input", "zero point out of range", "zero point dtype", "zero points per channel", "weight scales",
-        "state length", "weight shape", "activation"])
+        "state length", "weight shape", "activation", "no position"])
 def test_bad_input_is_named_before_any_work(fw, call, error, pattern):
     x8 = fw.asarray(np.ones((1, 3, 4, 4), np.uint8))
     w8 = fw.asarray(np.ones((2, 3, 2, 2), np.uint8))
