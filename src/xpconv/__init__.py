@@ -21,6 +21,7 @@ from .backends import available_backends, register_backend, registered_backends
 from .causal import causal_conv1d
 from .chapter import corr2d, corr2d_multi_in, corr2d_multi_in_out, corr2d_multi_in_out_1x1
 from .cost import ConvCost, conv2d_cost, conv_cost, param_count
+from .deform import deform_conv
 from .explain import explain
 from .quantized import conv_integer, qlinear_conv
 
@@ -48,6 +49,7 @@ __all__ = [
     "corr2d_multi_in",
     "corr2d_multi_in_out",
     "corr2d_multi_in_out_1x1",
+    "deform_conv",
     "explain",
     "param_count",
     "plan",

@@ -12,7 +12,8 @@ from xpconv.backends import catalog
 from xpconv.kernels.core_api import CORE_DTYPES, CORE_FUNCTIONS
 
 CORE_MODULES = ("kernels/direct.py", "kernels/padding.py", "kernels/transpose.py", "kernels/reach.py", "dispatch.py",
-                "chapter.py", "_dtypes.py", "backends/base.py", "backends/lists.py", "quantized.py", "causal.py")
+                "chapter.py", "_dtypes.py", "backends/base.py", "backends/lists.py", "quantized.py", "causal.py",
+                "deform.py")
 SOURCE = pathlib.Path(xpconv.__file__).parent
 
 

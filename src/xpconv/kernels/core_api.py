@@ -13,6 +13,7 @@ CORE_FUNCTIONS: tuple[str, ...] = (
     "concat",
     "exp",
     "flip",
+    "floor",
     "isdtype",
     "matmul",
     "permute_dims",
@@ -20,9 +21,10 @@ CORE_FUNCTIONS: tuple[str, ...] = (
     "result_type",
     "round",
     "stack",
+    "take",
     "zeros",
     "zeros_like",
 )
 
 #: Dtype objects the core names.
-CORE_DTYPES: tuple[str, ...] = ("float32", "float64", "int32")
+CORE_DTYPES: tuple[str, ...] = ("float32", "float64", "int32", "int64")

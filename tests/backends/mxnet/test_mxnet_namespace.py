@@ -253,3 +253,12 @@ def test_round_clip_and_exp(mxx, sx, dtype):
 def test_reshape_of_a_zero_dimensional_array(mxx):
     z = mxx.asarray(np.array(3, dtype=np.uint8))
     assert tuple(mxx.reshape(z, (1, 1)).shape) == (1, 1)
+
+
+def test_floor_and_take(mxx, sx):
+    data = np.array([[-2.5, -1.0, 0.25], [0.75, 2.0, 3.5]])
+    a, b = both(mxx, sx, data)
+    same(mxx.floor(a), sx.floor(b))
+    indices = np.array([2, 0, 5, 5, 1], dtype=np.int32)
+    same(mxx.take(mxx.reshape(a, (6,)), mxx.asarray(indices), axis=0), sx.take(sx.reshape(b, (6,)), sx.asarray(indices), axis=0))
+    same(mxx.take(a, mxx.asarray(indices[:3] % 3), axis=1), sx.take(b, sx.asarray(indices[:3] % 3), axis=1))

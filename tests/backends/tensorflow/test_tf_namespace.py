@@ -177,3 +177,12 @@ def test_round_clip_and_exp(tfx, sx, dtype):
 def test_reshape_of_a_zero_dimensional_array(tfx):
     z = tfx.asarray(np.array(3, dtype=np.uint8))
     assert tuple(tfx.reshape(z, (1, 1)).shape) == (1, 1)
+
+
+def test_floor_and_take(tfx, sx):
+    data = np.array([[-2.5, -1.0, 0.25], [0.75, 2.0, 3.5]])
+    a, b = both(tfx, sx, data)
+    same(tfx.floor(a), sx.floor(b))
+    indices = np.array([2, 0, 5, 5, 1], dtype=np.int32)
+    same(tfx.take(tfx.reshape(a, (6,)), tfx.asarray(indices), axis=0), sx.take(sx.reshape(b, (6,)), sx.asarray(indices), axis=0))
+    same(tfx.take(a, tfx.asarray(indices[:3] % 3), axis=1), sx.take(b, sx.asarray(indices[:3] % 3), axis=1))

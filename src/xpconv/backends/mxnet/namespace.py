@@ -10,8 +10,8 @@ arrays report them). Importing it imports MXNet; xpconv does so only once the ca
 MXNet array.
 
 Functions: ``asarray``, ``astype``, ``broadcast_to``, ``clip``, ``concat``, ``exp``, ``flip``,
-``isdtype``, ``matmul``, ``permute_dims``, ``reshape``, ``result_type``, ``round``, ``stack``,
-``zeros``, ``zeros_like``.
+``floor``, ``isdtype``, ``matmul``, ``permute_dims``, ``reshape``, ``result_type``, ``round``,
+``stack``, ``take``, ``zeros``, ``zeros_like``.
 
 MXNet has the dtypes int8, int32, int64, uint8, float16, float32 and float64 (no int16, no
 uint16-64, no bfloat16, no complex). Promotion follows the standard's tables within a kind;
@@ -129,6 +129,19 @@ def clip(x: Any, /, min: Any = None, max: Any = None) -> Any:
 @_keeps_kind
 def exp(x: Any, /) -> Any:
     return _np.exp(x)
+
+
+@_keeps_kind
+def floor(x: Any, /) -> Any:
+    return _np.floor(x)
+
+
+@_keeps_kind
+def take(x: Any, indices: Any, /, *, axis: int | None = None) -> Any:
+    """The elements of ``x`` at ``indices`` (1-D integers) along ``axis`` (of the flattened ``x`` when None)."""
+    if axis is None:
+        return _np.take(_np.reshape(x, (-1,)), indices)
+    return _np.take(x, indices, axis=axis)
 
 
 @_keeps_kind

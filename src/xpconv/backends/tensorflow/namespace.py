@@ -6,8 +6,8 @@ signatures and semantics, plus the standard's dtype objects. Importing it import
 TensorFlow; xpconv does so only once the caller holds a ``tf.Tensor``.
 
 Functions: ``asarray``, ``astype``, ``broadcast_to``, ``clip``, ``concat``, ``exp``, ``flip``,
-``isdtype``, ``matmul``, ``permute_dims``, ``reshape``, ``result_type``, ``round``, ``stack``,
-``zeros``, ``zeros_like``.
+``floor``, ``isdtype``, ``matmul``, ``permute_dims``, ``reshape``, ``result_type``, ``round``,
+``stack``, ``take``, ``zeros``, ``zeros_like``.
 
 Type promotion follows the standard's tables within a kind; across kinds (an integer
 with a floating dtype) the floating dtype wins, as in PyTorch and JAX, and float16 with
@@ -105,6 +105,10 @@ def flip(x: tf.Tensor, /, *, axis: int | Sequence[int] | None = None) -> tf.Tens
     return tf.reverse(x, axis=axes)
 
 
+def floor(x: tf.Tensor, /) -> tf.Tensor:
+    return tf.floor(x)
+
+
 def isdtype(dtype: Any, kind: Any) -> bool:
     """Whether ``dtype`` is ``kind``: a dtype, a kind name, or a tuple of those."""
     if isinstance(kind, tuple):
@@ -198,6 +202,13 @@ def stack(arrays: Sequence[tf.Tensor], /, *, axis: int = 0) -> tf.Tensor:
     arrays = list(arrays)
     dtype = result_type(*arrays)
     return tf.stack([a if a.dtype == dtype else tf.cast(a, dtype) for a in arrays], axis=axis)
+
+
+def take(x: tf.Tensor, indices: tf.Tensor, /, *, axis: int | None = None) -> tf.Tensor:
+    """The elements of ``x`` at ``indices`` (1-D integers) along ``axis`` (of the flattened ``x`` when None)."""
+    if axis is None:
+        return tf.gather(tf.reshape(x, (-1,)), indices)
+    return tf.gather(x, indices, axis=axis)
 
 
 def zeros(shape: Any, *, dtype: Any = None, device: Any = None) -> tf.Tensor:
