@@ -100,6 +100,11 @@ class Adapter:
         """``fn`` as the framework runs it at its fastest (JAX: under ``jax.jit``)."""
         return fn
 
+    def traced(self, fn: Callable[..., Any]) -> Callable[..., Any]:
+        """``fn`` traced into the framework's graph where it has a tracer that needs no compiler
+        (JAX: ``jax.jit``; TensorFlow: ``tf.function``); elsewhere ``fn`` itself."""
+        return self.compiled(fn)
+
     def taped(self, fn: Callable[[Any], Any], x: Any) -> Callable[[], Any] | None:
         """``fn(x)`` where a gradient may be recorded (TensorFlow: under a ``GradientTape``); ``None``
         where that changes nothing."""

@@ -86,3 +86,6 @@ class TensorflowAdapter(Adapter):
         if rank == 1:  # conv1d takes no explicit padding either
             return lambda: tf.nn.conv1d(tf.pad(x, pads), filters, s, "VALID", dilations=d)
         return lambda: tf.nn.conv2d(x, filters, s, pads, dilations=d)
+
+    def traced(self, fn):
+        return self.m.function(fn)
