@@ -14,8 +14,6 @@ import itertools
 import math
 from typing import Any
 
-import numpy as np
-
 from ._dtypes import dtype_name
 from ._plan import ConvOptions, ConvPlan, Kind, make_plan
 from .backends import resolve
@@ -114,9 +112,10 @@ def deform_conv(
     return y if bias is None else y + xp.reshape(bias, plan.bias_shape)
 
 
-def _grid(plan: ConvPlan) -> list[np.ndarray]:
+def _grid(plan: ConvPlan) -> list[Any]:
     """Per spatial axis, where each tap of each output position reads without offsets, ``(K, P)``
-    ints (taps and output positions row-major)."""
+    NumPy ints (taps and output positions row-major)."""
+    import numpy as np  # host-side index arithmetic, from the plan's sizes
     taps = np.array(list(itertools.product(*(range(k) for k in plan.kernel)))).reshape(-1, plan.rank)
     outs = np.array(list(itertools.product(*(range(o) for o in plan.out_size)))).reshape(-1, plan.rank)
     return [taps[:, a, None] * plan.dilation[a] + outs[None, :, a] * plan.stride[a] - plan.padding[a][0]
@@ -138,8 +137,9 @@ def _sampled(xp: Any, x: Any, offset: Any, mask: Any, plan: ConvPlan, offset_gro
         lows.append(xp.astype(low, index_dtype))
         fracs.append(where - low)
     # every input element's flat position: ((n·G + g)·C_g + c)·S + spatial index
-    base = xp.reshape(xp.asarray(np.arange(n * c, dtype=np.int64).reshape(n, offset_groups, per_group, 1, 1) * size,
-                                 dtype=index_dtype, device=device), (n, offset_groups, per_group, 1, 1))
+    starts = [[[[[((i * offset_groups + g) * per_group + j) * size]] for j in range(per_group)]
+               for g in range(offset_groups)] for i in range(n)]
+    base = xp.asarray(starts, dtype=index_dtype, device=device)  # (N, G, C_g, 1, 1)
     flat_x = xp.reshape(x, (n * c * size,))
     sampled = None
     for corner in itertools.product((0, 1), repeat=rank):
