@@ -311,7 +311,7 @@ def test_rank_specific_functions_are_conv():
     (lambda x3, w3: xpconv.conv(x3, w3, padding=6, padding_mode="circular"), ValueError, r"padding_mode='circular' needs padding at most the input size"),
     (lambda x3, w3: xpconv.conv_transpose(x3, w3, dilation=3, padding_mode="reflect"), ValueError, r"padding_mode='reflect' on a transposed convolution extends the input by \(d·\(k-1\) - padding\) // stride elements on each end .*smaller than the input size\. Received: extension \(6, 6\) on spatial axis 0 of size 5"),
     (lambda x3, w3: xpconv.conv_transpose(x3, w3, stride=2, output_padding=2), ValueError, r"output_padding must be smaller than the stride or the dilation on each axis\. Received: output_padding=2"),
-    (lambda x3, w3: xpconv.conv_transpose(x3, w3, padding="same", output_padding=1, stride=2), ValueError, r"output_padding must be 0 with padding='valid' or 'same'"),
+    (lambda x3, w3: xpconv.conv_transpose(x3, w3, padding="same", output_padding=1, stride=2), ValueError, r"output_padding must be 0 with padding='valid', 'same' or 'same_lower' \(which fix the output size: i·s for 'same'\)"),
     (lambda x3, w3: xpconv.conv_transpose(x3, w3, padding=9), ValueError, r"The transposed convolution's output must have at least one element"),
     (lambda x3, w3: xpconv.conv_transpose(x3, w3[:3, ...]), ValueError, r"The number of input channels must match weight\.shape\[0\] \(weight shape \(C_in, C_out/groups, kW\)\)"),
     (lambda x3, w3: xpconv.conv_transpose(x3, w3, groups=3), ValueError, r"groups must divide the number of input channels"),

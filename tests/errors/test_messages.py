@@ -14,7 +14,7 @@ import xpconv
     ({"weight": None}, TypeError, r"^weight must be an array or a nested list of numbers\. Received: weight=None$"),
     ({"data_format": ["NCHW"]}, TypeError, r"^data_format must be one of \('channels_first', 'channels_last', 'NCW', 'NWC', 'NCHW', 'NHWC', 'NCDHW', 'NDHWC'\)\. Received: data_format=\['NCHW'\]$"),
     ({"stride": {"a": 1}}, TypeError, r"^stride must be a positive int or one positive int per spatial axis\. Received: stride=\{'a': 1\}$"),
-    ({"padding": [[0, 1], [1]]}, ValueError, r"^padding must be 'valid', 'same', a non-negative int, one int per spatial axis or one \(before, after\) pair per spatial axis\. Received: padding=\[\[0, 1\], \[1\]\]$"),
+    ({"padding": [[0, 1], [1]]}, ValueError, r"^padding must be 'valid', 'same', 'same_lower', a non-negative int, one int per spatial axis or one \(before, after\) pair per spatial axis\. Received: padding=\[\[0, 1\], \[1\]\]$"),
     ({"groups": None}, TypeError, r"^groups must be a positive int\. Received: groups=None$"),
     ({"method": ["auto"]}, ValueError, r"^method must be one of \('auto', 'native', 'portable', 'winograd', 'fourier'\)\. Received: method=\['auto'\]$"),
 ])
