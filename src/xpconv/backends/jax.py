@@ -22,6 +22,17 @@ def _x64() -> bool:
     return jax is None or bool(jax.config.jax_enable_x64)
 
 
+def _aborts_xla(plan: ConvPlan) -> bool:
+    """Whether XLA's CPU compiler may abort the process on ``plan``'s transposed convolution as one
+    ``conv_general_dilated`` with ``lhs_dilation`` (jax 0.10.2: ``algebraic_simplifier.cc`` "Window
+    dimensions do not match RHS shape", e.g. input 4x1, kernel 2x3, stride (2, 1), dilation (1, 3),
+    padding ((1, 2), (2, 3)), output_padding (1, 0)): a stride above 1 on some axis and, on some
+    axis, a dilated kernel longer than the zero-inserted input, which XLA swaps with the kernel.
+    Such plans insert the zeros themselves and run the forward convolution."""
+    return plan.spatial_static and any(s > 1 for s in plan.stride) and any(
+        d * (k - 1) + 1 > (n - 1) * s + 1 for n, k, s, d in zip(plan.in_size, plan.kernel, plan.stride, plan.dilation))
+
+
 class JaxBackend(Backend):
     name = "jax"
     module = "jax"
@@ -98,8 +109,10 @@ class JaxBackend(Backend):
     def native_transposed(self, plan: ConvPlan) -> Kernel:
         """Every transposed plan: the input dilated by the stride (``lhs_dilation``), the kernel
         flipped and its channel axes swapped (:mod:`xpconv.kernels.transpose`); negative padding crops."""
-        from ..kernels.transpose import flipped_weight, twin_padding
+        from ..kernels.transpose import flipped_weight, twin_padding, via_forward
 
+        if _aborts_xla(plan):
+            return via_forward(self.framework.numpy, self.native_forward)
         padding = twin_padding(plan)
 
         def transposed(x: Any, weight: Any, bias: Any, plan: ConvPlan) -> Any:

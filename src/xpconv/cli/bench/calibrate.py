@@ -10,7 +10,8 @@ algorithm (:func:`xpconv.kernels.cost_model.features`) are fitted by least squar
 error, with non-negative constants; each model's worst relative error
 on these workloads is kept beside its constants (``*_error``), and ``auto`` trusts a prediction only
 within it (:func:`xpconv.kernels.cost_model.counts`). The constants are written to ``FILE`` as JSON, in the
-form of the shipped ``xpconv/kernels/calibration.json``; setting ``XPCONV_COST_MODEL=FILE``
+form of the shipped ``xpconv/kernels/calibration.json``, with the measured seconds they were fitted to
+(``"measured"``: :func:`fit` of them gives the constants again); setting ``XPCONV_COST_MODEL=FILE``
 makes ``method="auto"`` use them (the shipped file is refitted by writing over it).
 """
 
@@ -158,7 +159,7 @@ def run(loaded: list[Adapter], path: str, quick: bool, repeats: int | None, envi
     """Measure, fit, write ``path`` (with ``environment``: the machine, versions and command);
     returns a report of the measured times and the predictions."""
     measured = measure(loaded, quick, repeats)
-    fitted = {**fit(measured), "command": environment["command"], "environment": environment}
+    fitted = {**fit(measured), "measured": measured, "command": environment["command"], "environment": environment}
     with open(path, "w", encoding="utf-8") as handle:
         json.dump(fitted, handle, indent=2)
         handle.write("\n")
