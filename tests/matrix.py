@@ -43,7 +43,9 @@ def keras_backends() -> list:
 def keras_report(script: Any, backend: str) -> dict:
     """Run ``script`` in a process of its own on the Keras ``backend`` (Keras picks it at import);
     the JSON report on its last line, after checking it ran on that backend."""
-    env = {**os.environ, "KERAS_BACKEND": backend, "TF_CPP_MIN_LOG_LEVEL": "3"}
+    # oneDNN on: the keras.layers twins themselves fail on TensorFlow's CPU without it (NCHW Conv2D,
+    # dilated Conv2DBackpropInput); xpconv with oneDNN off is tested in the tests-tensorflow(onednn=0) lane
+    env = {**os.environ, "KERAS_BACKEND": backend, "TF_CPP_MIN_LOG_LEVEL": "3", "TF_ENABLE_ONEDNN_OPTS": "1"}
     out = subprocess.run([sys.executable, str(script)], capture_output=True, text=True, env=env, timeout=600)
     assert out.returncode == 0, out.stderr[-3000:]
     report = json.loads(out.stdout.strip().splitlines()[-1])

@@ -134,11 +134,11 @@ def _where(index: Any, out_size: tuple[int, ...], out_channels: int, one_output:
 
 def _padded(x: Any, plan: Any) -> Any:
     """``x`` (NumPy, channels first, unbatched) padded as the plan says."""
-    import numpy as np
+    import array_api_compat.numpy as xp  # the standard's names (concat) on NumPy < 2 too
 
     from .kernels.padding import pad
 
-    return pad(np, x[None], list(plan.batched_input_shape), plan.padding, plan.spatial_axes, plan.padding_mode)[0]
+    return pad(xp, x[None], list(plan.batched_input_shape), plan.padding, plan.spatial_axes, plan.padding_mode)[0]
 
 
 def _number(value: Any) -> str:

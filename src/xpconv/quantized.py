@@ -200,7 +200,7 @@ def qlinear_conv(
     y = xp.round(y + (y_zero_point if isinstance(y_zero_point, int) else
                       xp.astype(xp.reshape(arrays["y_zero_point"], ones), wide)))
     low, high = RANGES[out]
-    return xp.astype(xp.clip(y, low, high), getattr(xp, out))
+    return xp.astype(xp.clip(y, float(low), float(high)), getattr(xp, out))  # y is floating: float bounds
 
 
 def _multiplier(xp: Any, arrays: dict[str, Any], plan: ConvPlan, wide: Any) -> Any:
