@@ -134,10 +134,10 @@ def _where(index: Any, out_size: tuple[int, ...], out_channels: int, one_output:
 
 def _padded(x: Any, plan: Any) -> Any:
     """``x`` (NumPy, channels first, unbatched) padded as the plan says."""
-    import array_api_compat.numpy as xp  # the standard's names (concat) on NumPy < 2 too
-
+    from .backends import get_backend
     from .kernels.padding import pad
 
+    xp = get_backend("numpy").namespace(x)  # the standard's names (concat) on NumPy < 2 too
     return pad(xp, x[None], list(plan.batched_input_shape), plan.padding, plan.spatial_axes, plan.padding_mode)[0]
 
 
