@@ -6,6 +6,7 @@ import math
 from dataclasses import dataclass, field
 
 import numpy as np
+from hypothesis import strategies as st
 
 from xpconv.testing import conv2d_oracle
 
@@ -108,3 +109,34 @@ def check(fw, problem: Problem, dtype: str, method: str) -> float:
         fw, result, rounded.oracle(), dtype=dtype, magnitude=rounded.oracle(absolute=True),
         reduction_length=problem.reduction_length,
     )
+
+
+@st.composite
+def problems(draw) -> Problem:
+    """A random conv2d problem (hypothesis): groups, kernel, stride, dilation, every padding form,
+    batched or not, either layout."""
+    groups = draw(st.sampled_from([1, 1, 2, 3]))
+    c_in = groups * draw(st.integers(1, 3))
+    c_out = groups * draw(st.integers(1, 3))
+    kernel = (draw(st.integers(1, 4)), draw(st.integers(1, 4)))
+    stride = (draw(st.integers(1, 3)), draw(st.integers(1, 3)))
+    dilation = (draw(st.integers(1, 2)), draw(st.integers(1, 2)))
+    form = draw(st.sampled_from(["valid", "same", "int", "pair", "explicit"]))
+    padding = {
+        "valid": "valid", "same": "same", "int": draw(st.integers(0, 2)),
+        "pair": (draw(st.integers(0, 2)), draw(st.integers(0, 2))),
+        "explicit": tuple((draw(st.integers(0, 3)), draw(st.integers(0, 3))) for _ in range(2)),
+    }[form]
+    pads = explicit_padding(padding, 99, 99, kernel, stride, dilation) if form != "same" else ((0, 0), (0, 0))
+    extent = [(k - 1) * d + 1 for k, d in zip(kernel, dilation)]
+    hw = tuple(max(1, e - sum(p)) + draw(st.integers(0, 5)) for e, p in zip(extent, pads))
+    seed = draw(st.integers(0, 2**32 - 1))
+    problem = random_problem(
+        np.random.default_rng(seed), n=draw(st.integers(1, 3)), c_in=c_in, c_out=c_out, hw=hw, kernel=kernel,
+        bias=draw(st.booleans()), stride=stride, padding=padding, dilation=dilation, groups=groups,
+    )
+    problem.batched = draw(st.booleans())
+    if not problem.batched:
+        problem.x = problem.x[:1]
+    problem.data_format = draw(st.sampled_from(["NCHW", "NHWC"]))
+    return problem

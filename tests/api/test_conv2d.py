@@ -10,37 +10,8 @@ from hypothesis import strategies as st
 import xpconv
 from xpconv.testing import assert_array, assert_close
 
-from conv_cases import Problem, check, explicit_padding, random_problem
+from conv_cases import Problem, check, problems, random_problem
 from matrix import methods
-
-
-@st.composite
-def problems(draw) -> Problem:
-    groups = draw(st.sampled_from([1, 1, 2, 3]))
-    c_in = groups * draw(st.integers(1, 3))
-    c_out = groups * draw(st.integers(1, 3))
-    kernel = (draw(st.integers(1, 4)), draw(st.integers(1, 4)))
-    stride = (draw(st.integers(1, 3)), draw(st.integers(1, 3)))
-    dilation = (draw(st.integers(1, 2)), draw(st.integers(1, 2)))
-    form = draw(st.sampled_from(["valid", "same", "int", "pair", "explicit"]))
-    padding = {
-        "valid": "valid", "same": "same", "int": draw(st.integers(0, 2)),
-        "pair": (draw(st.integers(0, 2)), draw(st.integers(0, 2))),
-        "explicit": tuple((draw(st.integers(0, 3)), draw(st.integers(0, 3))) for _ in range(2)),
-    }[form]
-    pads = explicit_padding(padding, 99, 99, kernel, stride, dilation) if form != "same" else ((0, 0), (0, 0))
-    extent = [(k - 1) * d + 1 for k, d in zip(kernel, dilation)]
-    hw = tuple(max(1, e - sum(p)) + draw(st.integers(0, 5)) for e, p in zip(extent, pads))
-    seed = draw(st.integers(0, 2**32 - 1))
-    problem = random_problem(
-        np.random.default_rng(seed), n=draw(st.integers(1, 3)), c_in=c_in, c_out=c_out, hw=hw, kernel=kernel,
-        bias=draw(st.booleans()), stride=stride, padding=padding, dilation=dilation, groups=groups,
-    )
-    problem.batched = draw(st.booleans())
-    if not problem.batched:
-        problem.x = problem.x[:1]
-    problem.data_format = draw(st.sampled_from(["NCHW", "NHWC"]))
-    return problem
 
 
 @pytest.mark.parametrize("dtype", ["float32", "float64"])

@@ -187,7 +187,8 @@ def test_auto_runs_the_algorithm_the_cost_model_chooses(fw):
     from xpconv.backends import catalog
     from xpconv.dispatch import algorithm_of
 
-    cheap = {"native_per_mac": 1.0, "direct_per_mac": 1.0, "winograd_per_product": 1e-15, "winograd_per_element": 0.0}
+    cheap = {"native_per_mac": 1.0, "direct_per_mac": 1.0, "winograd_per_product": 1e-15, "winograd_per_element": 0.0,
+             "winograd_over_native": 0.0, "winograd_over_direct": 0.0}
     table = {"backends": {b.name: {"32": {"2d": cheap}} for b in catalog()}}
     case = Case("2d-k3-16ch", (2, 16, 10, 9), (8, 16, 3, 3), {"padding": 1})
     x, w, b = _data(case, seed=6)
@@ -207,8 +208,9 @@ def test_auto_runs_the_algorithm_the_cost_model_chooses(fw):
 
 def test_the_shipped_cost_model_takes_winograd_only_where_it_measured_faster():
     """The shipped constants (``calibration.json``, fitted per rank) choose Winograd for the 3-D 3x3x3
-    bench workload on NumPy (no native) and JAX (XLA's 3-D convolution is slow on CPU), and no fast
-    algorithm for the 2-D ResNet layer; the per-rank constants say nothing about float64."""
+    bench workload on NumPy (no native) and JAX (XLA's 3-D convolution is slow on CPU), Fourier tiles
+    for the chapter's 5x5 layer on torch, and no fast algorithm for the 2-D ResNet layer on NumPy or
+    torch; the per-rank constants say nothing about float64."""
     from xpconv.backends import get_backend
 
     video = xpconv.plan((2, 64, 16, 28, 28), (64, 64, 3, 3, 3), padding=1)
@@ -217,6 +219,10 @@ def test_the_shipped_cost_model_takes_winograd_only_where_it_measured_faster():
     assert cost_model.fastest(numpy_backend, video, np.float32, False) == "winograd"
     assert cost_model.fastest(numpy_backend, video, np.float64, False) is None
     assert cost_model.fastest(numpy_backend, resnet, np.float32, False) is None
+    # Fourier tiles for the chapter's 5x5 layer on torch (0.6-0.7 of F.conv2d's time in the bench)
+    chapter = xpconv.plan((1, 128, 256, 256), (128, 128, 5, 5), padding=2)
+    assert cost_model.fastest(get_backend("torch"), chapter, np.float32, True) == "fourier"
+    assert cost_model.fastest(get_backend("torch"), resnet, np.float32, True) is None
     table = cost_model.constants()["backends"]
     assert set(table["jax"]["32"]) == {"1d", "2d", "3d"}
     assert table["jax"]["32"]["3d"]["winograd_per_product"] >= 0

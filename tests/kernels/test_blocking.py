@@ -6,12 +6,12 @@ import numpy as np
 import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
-from test_conv2d import problems
 
 import xpconv
 from xpconv.kernels import direct, numpy_blocked
 from xpconv.testing import assert_close
 
+from conv_cases import problems
 from matrix import ADAPTERS
 
 pytestmark = pytest.mark.needs("numpy")

@@ -24,6 +24,7 @@ def _substitutions(app: Sphinx, config: Any) -> None:
 
     config.myst_substitutions = {
         **config.myst_substitutions,
+        "margin": f"{cost_model.MARGIN:g}",
         "margin_pct": f"{round((1 - cost_model.MARGIN) * 100)}%",
         "min_channels": str(cost_model.MIN_CHANNELS),
     }

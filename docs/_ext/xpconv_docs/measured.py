@@ -85,13 +85,17 @@ def calibration_lines() -> list[str]:
     found = dict.fromkeys(key.removesuffix("_error") for widths in table.values() for ranks in widths.values()
                           for values in ranks.values() for key in values if key.endswith("_error"))
     kernels = sorted(found, key=lambda k: (k != "native", k != "direct"))  # the kernels auto weighs them against
+    risks = sorted(dict.fromkeys(key for widths in table.values() for ranks in widths.values()
+                                 for values in ranks.values() for key in values if "_over_" in key))
     rows = []
     for backend, widths in table.items():
         for width, ranks in widths.items():
             for rank, values in ranks.items():
                 rows.append([backend, f"float{width}", f"{rank[:-1]}-D",
-                             *(f"{values[f'{k}_error']:.0%}" if f"{k}_error" in values else "" for k in kernels)])
-    header = ["backend", "dtype", "axes", *(f"{k} model's worst error" for k in kernels)]
+                             *(f"{values[f'{k}_error']:.0%}" if f"{k}_error" in values else "" for k in kernels),
+                             *(f"{values[k]:.0%}" if k in values else "" for k in risks)])
+    header = ["backend", "dtype", "axes", *(f"{k} model's worst error" for k in kernels),
+              *(f"{k.replace('_over_', ' / ')} risk" for k in risks)]
     allowance = [[name, *(f"{units[rank]:g}" for rank in sorted(units))] for name, units in ALGORITHM_ERROR.items()]
     ranks = sorted(next(iter(ALGORITHM_ERROR.values())))
     note = "Extra rounding error allowed, in units of ``eps·sqrt(K)`` times the output's scale:"

@@ -16,9 +16,11 @@ time is predicted from the plan alone, in seconds:
 The constants (per backend, dtype width and number of spatial axes: a framework's efficiency
 differs most between ranks, e.g. XLA's 3-D convolution runs at a third of its 2-D speed) are
 measured by ``xpconv bench --calibrate`` and shipped in ``calibration.json``; nothing is timed at
-call time, so the same call always takes the same path. A fast algorithm is chosen only where its
-prediction, made worse by the model's worst error on the calibration workloads of that rank, beats
-the other kernel's, made better by its own, by a margin (:data:`MARGIN`): ``auto`` must never be
+call time, so the same call always takes the same path. A fast algorithm is chosen where its
+predicted time over the other kernel's (the ratio: what the choice turns on), made worse by the
+ratio model's risk on the calibration workloads (``{algorithm}_over_{kernel}``: how much slower,
+relatively, the measured ratio came out than the predicted one, worst case, on the workloads it
+was predicted at least as fast on), is under a margin (:data:`MARGIN`): ``auto`` must never be
 slower than the kernel it would otherwise run. A backend or rank without constants never takes one
 in ``auto`` (``method="winograd"``/``"fourier"`` force one).
 """
@@ -41,8 +43,8 @@ if TYPE_CHECKING:
     from .._plan import ConvPlan
     from ..backends import Backend
 
-#: A fast algorithm must be predicted this much faster (a ratio of times), after both models'
-#: worst errors, to be chosen.
+#: A fast algorithm's predicted time over the other kernel's, after the ratio model's risk, must be
+#: under this to be chosen.
 MARGIN = 0.9
 #: Fewer input channels per group than this never pay for the transforms (depthwise layers).
 MIN_CHANNELS = 8
@@ -146,14 +148,16 @@ def fastest(backend: Backend, plan: ConvPlan, dtype: Any, native: bool) -> str |
     base = predict(backend.name, width, kernel, plan)
     if base is None:
         return None
-    # the worst case of each prediction (its calibration error) must still win by the margin
-    errors = constants_of(backend.name, width, plan.rank)
-    best, best_time = None, MARGIN * base * max(0.0, 1 - errors.get(f"{kernel}_error", 0.0))
+    # the ratio must win by the margin after its worst excess on the calibration workloads
+    known = constants_of(backend.name, width, plan.rank)
+    best, best_ratio = None, MARGIN
     for algorithm in ALGORITHMS:
-        time = predict(backend.name, width, algorithm, plan)
-        worst = None if time is None else time * (1 + errors.get(f"{algorithm}_error", 0.0))
-        if worst is not None and worst < best_time:
-            best, best_time = algorithm, worst
+        time, risk = predict(backend.name, width, algorithm, plan), known.get(f"{algorithm}_over_{kernel}")
+        if time is None or risk is None or base <= 0:
+            continue
+        worst = time / base * (1 + risk)
+        if worst < best_ratio:
+            best, best_ratio = algorithm, worst
     return best
 
 

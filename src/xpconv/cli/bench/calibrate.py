@@ -7,9 +7,11 @@ and rank (1-D, 2-D, 3-D: three workloads or more each):
 ``time = macs · per_mac + moved · per_element`` for the native and direct kernels and
 ``time = products · per_product + transformed · per_element + weights · per_weight`` for each
 algorithm (:func:`xpconv.kernels.cost_model.features`) are fitted by least squares in relative
-error, with non-negative constants; each model's worst relative error
-on these workloads is kept beside its constants (``*_error``), and ``auto`` trusts a prediction only
-within it (:func:`xpconv.kernels.cost_model.counts`). The constants are written to ``FILE`` as JSON, in the
+error, with non-negative constants; each model's worst relative error on these workloads is kept
+beside its constants (``*_error``), and so is each algorithm's risk against each kernel ``auto``
+weighs it against (``{algorithm}_over_{kernel}``: the largest relative excess of the measured time
+ratio over the predicted one, on the workloads where the algorithm was predicted at least as fast,
+or on all of them where it never was; :func:`xpconv.kernels.cost_model.fastest`). The constants are written to ``FILE`` as JSON, in the
 form of the shipped ``xpconv/kernels/calibration.json``, with the measured seconds they were fitted to
 (``"measured"``: :func:`fit` of them gives the constants again); setting ``XPCONV_COST_MODEL=FILE``
 makes ``method="auto"`` use them (the shipped file is refitted by writing over it).
@@ -124,6 +126,7 @@ def _fit_rank(rows: list[dict[str, Any]]) -> dict[str, float]:
     """Every kernel's constants and worst error on the workloads of one rank."""
     plans = [plan(r["x"], r["w"], padding=r["padding"]) for r in rows]
     table: dict[str, float] = {}
+    predicted: dict[str, np.ndarray] = {}
     for kernel in ("native", "direct", *ALGORITHMS):
         if not all(kernel in r for r in rows):
             continue  # no native convolution on this framework
@@ -133,7 +136,22 @@ def _fit_rank(rows: list[dict[str, Any]]) -> dict[str, float]:
         fitted = _fit(features, seconds)
         table.update({f"{kernel}_{name}": float(c) for name, c in zip(terms[0], fitted)})
         table[f"{kernel}_error"] = float(np.abs(features @ fitted / seconds - 1).max())
+        predicted[kernel] = features @ fitted
+    for algorithm in ALGORITHMS:
+        for kernel in ("native", "direct"):
+            if algorithm in predicted and kernel in predicted:
+                measured = np.array([r[algorithm] / r[kernel] for r in rows])
+                table[f"{algorithm}_over_{kernel}"] = _risk(measured, predicted[algorithm] / predicted[kernel])
     return table
+
+
+def _risk(measured: np.ndarray, predicted: np.ndarray) -> float:
+    """How much slower, relatively, an algorithm's measured time ratio to another kernel came out
+    than predicted, at worst (0: never), on the workloads where it was predicted at least as fast
+    (where ``auto`` could choose it), or on all of them where it never was."""
+    near = predicted <= 1
+    chosen = near if near.any() else np.ones_like(near)
+    return float(max(0.0, (measured[chosen] / predicted[chosen] - 1).max()))
 
 
 def _fit(features: np.ndarray, seconds: np.ndarray) -> np.ndarray:
