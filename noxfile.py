@@ -37,10 +37,22 @@ def install(session: nox.Session, *files: str, base: str = "numpy.txt") -> None:
     session.install("--no-deps", ".")
 
 
+#: pytest-xdist: one worker process per core (at most 4; each imports the frameworks). A test run is
+#: mostly one busy core otherwise; `nox -s tests-all -- -n 0` runs in one process.
+PARALLEL = ("--numprocesses", "auto", "--maxprocesses", "4", "--dist", "worksteal")
+
+
 def pytest(session: nox.Session, backends: str, **extra: str) -> None:
     """Run the matrix on ``backends``; each must pass tests, and nothing may be skipped."""
     env = {"XPCONV_BACKENDS": backends, "XPCONV_REQUIRE_BACKENDS": backends, **extra}
-    session.run("python", "-m", "pytest", *(session.posargs or ["-q"]), env=env)
+    session.run("python", "-m", "pytest", *PARALLEL, *(session.posargs or ["-q"]), env=env)
+
+
+def forced_in_all() -> dict[str, str]:
+    """The CPU-dependent switches ``tests-all`` forces: each default backend's to its last value, so
+    that the README's command does not depend on the CPU; the backend's lane runs the other values
+    (each value runs once, the backend alone in one of them)."""
+    return {variable: values[-1] for b in DEFAULT for _label, variable, values in b.cpu_switches}
 
 
 def _lane(backend) -> None:
@@ -61,13 +73,16 @@ def _lane(backend) -> None:
         tests.__doc__ = f"The test matrix on {names} alone, installed from {', '.join(backend.requirements)}."
         return
     ((label, variable, values),) = backend.cpu_switches  # one switch per backend so far
+    if backend.default:  # tests-all runs the last value (forced_in_all)
+        values = values[:-1]
 
     @nox.session(name=f"tests-{backend.lane}", tags=["lane"])
     @nox.parametrize("switch", list(values), ids=[f"{label}={v}" for v in values])
     def switched(session: nox.Session, switch: str) -> None:
         run(session, **{variable: switch})
 
-    switched.__doc__ = f"The test matrix on {names} alone, with {variable} forced to each of {list(values)}."
+    switched.__doc__ = (f"The test matrix on {names} alone, with {variable} forced to each of {list(values)}"
+                        + (" (tests-all forces the last value)." if backend.default else "."))
 
 
 for _backend in LANES:
@@ -88,9 +103,10 @@ def tests_oldest(session: nox.Session) -> None:
 @nox.session(name="tests-all")
 def tests_all(session: nox.Session) -> None:
     """The whole matrix: every backend in one environment, compared with each other (Dask installed
-    too, for the README's script; its tests run in ``tests-dask``)."""
+    too, for the README's script; its tests run in ``tests-dask``), each CPU-dependent switch forced
+    to its last value (:func:`forced_in_all`)."""
     install(session, "test.txt", *ALL_FILES, *CONTAINER_FILES)
-    pytest(session, ",".join(backend.name for backend in DEFAULT))
+    pytest(session, ",".join(backend.name for backend in DEFAULT), **forced_in_all())
 
 
 @nox.session

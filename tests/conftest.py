@@ -25,7 +25,8 @@ import pytest
 from matrix import ADAPTERS, REQUIRED, SELECTED
 
 _OUTCOMES: dict[str, Counter] = {name: Counter() for name in ADAPTERS}
-_BACKEND_OF: dict[str, str] = {}
+#: The user property that carries a test's backend into its reports (to pytest-xdist's controller too).
+_BACKEND = "xpconv_backend"
 
 
 def pytest_configure(config: pytest.Config) -> None:
@@ -63,10 +64,9 @@ def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item
         ):
             drop.append(item)
             continue
-        for value in chosen.values():
-            _BACKEND_OF[item.nodeid] = value.name
-        if not chosen and needs:  # a test written for one framework counts for it
-            _BACKEND_OF[item.nodeid] = needs[0]
+        backend = next((value.name for value in reversed(chosen.values())), needs[0] if needs else None)
+        if backend:  # a test written for one framework (``needs``) counts for it
+            item.user_properties.append((_BACKEND, backend))
         keep.append(item)
     if drop:
         config.hook.pytest_deselected(items=drop)
@@ -104,7 +104,7 @@ def _lacks_dtype(chosen: dict, item: pytest.Item) -> bool:
 
 
 def pytest_runtest_logreport(report: pytest.TestReport) -> None:
-    name = _BACKEND_OF.get(report.nodeid)
+    name = dict(report.user_properties).get(_BACKEND)
     if report.skipped:
         _OUTCOMES[name or "(no backend)"] = _OUTCOMES.get(name or "(no backend)", Counter())
         _OUTCOMES[name or "(no backend)"]["skipped"] += 1
@@ -113,7 +113,7 @@ def pytest_runtest_logreport(report: pytest.TestReport) -> None:
 
 
 def pytest_sessionfinish(session: pytest.Session, exitstatus: int) -> None:
-    if not REQUIRED:
+    if not REQUIRED or hasattr(session.config, "workerinput"):  # a pytest-xdist worker: its controller counts
         return
     missing = [n for n in REQUIRED if _OUTCOMES[n]["passed"] == 0]
     skipped = {n: c["skipped"] for n, c in _OUTCOMES.items() if c["skipped"]}

@@ -10,7 +10,7 @@ from hypothesis import strategies as st
 import xpconv
 from xpconv.testing import assert_array, assert_close
 
-from conv_cases import Problem, check, problems, random_problem
+from conv_cases import check, problems, random_problem
 from matrix import methods
 
 

@@ -53,12 +53,12 @@ def test_the_risk_counts_the_workloads_where_the_algorithm_could_be_chosen():
     over the predicted one where it was predicted at least as fast; a model wrong only where the
     algorithm is far slower anyway does not block it, one wrong near the choice does, and with no
     workload predicted that fast every workload counts."""
-    from xpconv.cli.bench.calibrate import _risk
+    from xpconv.cli.bench.calibrate import risk
 
     predicted = np.array([0.6, 0.9, 3.0, 4.0])
-    assert _risk(np.array([0.6, 0.8, 6.0, 8.0]), predicted) == 0.0  # wrong only at 3x and 4x
-    assert _risk(np.array([0.75, 0.9, 3.0, 4.0]), predicted) == pytest.approx(0.25)
-    assert _risk(np.array([1.0, 2.4]), np.array([2.0, 2.0])) == pytest.approx(0.2)
+    assert risk(np.array([0.6, 0.8, 6.0, 8.0]), predicted) == 0.0  # wrong only at 3x and 4x
+    assert risk(np.array([0.75, 0.9, 3.0, 4.0]), predicted) == pytest.approx(0.25)
+    assert risk(np.array([1.0, 2.4]), np.array([2.0, 2.0])) == pytest.approx(0.2)
 
 
 def test_auto_takes_an_algorithm_only_where_its_ratio_after_the_risk_beats_the_margin():

@@ -59,11 +59,15 @@ def _lane_text(backend: Any) -> str:
     if not backend.lane:
         return ""
     text = literal(f"nox -s tests-{backend.lane}")
-    for _, variable, values in backend.cpu_switches:
+    alone = [(variable, values[:-1] if backend.default else values) for _, variable, values in backend.cpu_switches]
+    for variable, values in alone:
         text += f" ({literal(variable)} = {', '.join(values)})"
     if backend.lane_with:
         text += f", beside {', '.join(backend.lane_with)}"
-    return text + (", and in ``tests-all``" if backend.default else "")
+    if not backend.default:
+        return text
+    forced = "".join(f" ({literal(variable)} = {values[-1]})" for _, variable, values in backend.cpu_switches)
+    return text + f", and in ``tests-all``{forced}"
 
 
 def _requirements_text(backend: Any) -> str:

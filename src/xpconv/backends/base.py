@@ -56,8 +56,8 @@ class Backend:
     #: In the default test matrix (``tests-all``); False: selected only by name (it cannot share an
     #: environment with the others, or is an extra).
     default: ClassVar[bool] = False
-    #: Settings whose default differs between CPUs, forced both ways in its lane:
-    #: ``(label, environment variable, values)``.
+    #: Settings whose default differs between CPUs, forced to each value: ``(label, environment
+    #: variable, values)``; a default backend's lane runs all but the last, which ``tests-all`` forces.
     cpu_switches: ClassVar[tuple[tuple[str, str, tuple[str, ...]], ...]] = ()
     #: The dtypes this backend computes, by name; every other dtype is refused with a TypeError
     #: before any work. The Array API's real and complex dtypes by default.

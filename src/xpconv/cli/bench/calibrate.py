@@ -141,11 +141,11 @@ def _fit_rank(rows: list[dict[str, Any]]) -> dict[str, float]:
         for kernel in ("native", "direct"):
             if algorithm in predicted and kernel in predicted:
                 measured = np.array([r[algorithm] / r[kernel] for r in rows])
-                table[f"{algorithm}_over_{kernel}"] = _risk(measured, predicted[algorithm] / predicted[kernel])
+                table[f"{algorithm}_over_{kernel}"] = risk(measured, predicted[algorithm] / predicted[kernel])
     return table
 
 
-def _risk(measured: np.ndarray, predicted: np.ndarray) -> float:
+def risk(measured: np.ndarray, predicted: np.ndarray) -> float:
     """How much slower, relatively, an algorithm's measured time ratio to another kernel came out
     than predicted, at worst (0: never), on the workloads where it was predicted at least as fast
     (where ``auto`` could choose it), or on all of them where it never was."""
