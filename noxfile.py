@@ -9,6 +9,8 @@ cannot share an environment with jax 0.10 / TensorFlow 2.21 (NumPy >= 2 / >= 1.2
 
 from __future__ import annotations
 
+import hashlib
+import platform
 import sys
 from pathlib import Path
 
@@ -42,9 +44,22 @@ def install(session: nox.Session, *files: str, base: str = "numpy.txt") -> None:
 PARALLEL = ("--numprocesses", "auto", "--maxprocesses", "4", "--dist", "worksteal")
 
 
+def jax_cache() -> dict[str, str]:
+    """JAX's persistent compilation cache, shared by this checkout's sessions: what ``tests-all``
+    compiles, ``tests-jax``, ``compare`` and ``bench`` (the same jax, the same programs) load instead
+    of compiling again; JAX's tests are mostly compile time (``tests/api`` on JAX alone: 211 s cold,
+    73 s warm). Kept in ``.nox/``, under a key of this CPU's model and instruction-set flags: XLA
+    compiles for the CPU it runs on, and a machine's CPU can change between runs."""
+    cpuinfo = Path("/proc/cpuinfo")
+    flags = {line.split(":")[0].strip(): line for line in (cpuinfo.read_text().splitlines() if cpuinfo.exists() else ())}
+    key = hashlib.sha256(f"{platform.machine()} {flags.get('model name')} {flags.get('flags')}".encode()).hexdigest()[:16]
+    return {"JAX_COMPILATION_CACHE_DIR": str(Path(__file__).resolve().parent / ".nox" / "jax-compilation-cache" / key),
+            "JAX_PERSISTENT_CACHE_MIN_COMPILE_TIME_SECS": "0", "JAX_PERSISTENT_CACHE_MIN_ENTRY_SIZE_BYTES": "0"}
+
+
 def pytest(session: nox.Session, backends: str, **extra: str) -> None:
     """Run the matrix on ``backends``; each must pass tests, and nothing may be skipped."""
-    env = {"XPCONV_BACKENDS": backends, "XPCONV_REQUIRE_BACKENDS": backends, **extra}
+    env = {"XPCONV_BACKENDS": backends, "XPCONV_REQUIRE_BACKENDS": backends, **jax_cache(), **extra}
     session.run("python", "-m", "pytest", *PARALLEL, *(session.posargs or ["-q"]), env=env)
 
 
@@ -113,14 +128,14 @@ def tests_all(session: nox.Session) -> None:
 def compare(session: nox.Session) -> None:
     """`xpconv compare` with every backend installed, Dask included (MXNet has its own environment)."""
     install(session, *ALL_FILES, *CONTAINER_FILES)
-    session.run("xpconv", "compare", "--markdown")
+    session.run("xpconv", "compare", "--markdown", env=jax_cache())
 
 
 @nox.session
 def bench(session: nox.Session) -> None:
     """`xpconv bench` with every backend and Keras; pass arguments after `--` (e.g. `-- --quick`)."""
     install(session, *ALL_FILES, "bench.txt", *CONTAINER_FILES)
-    session.run("xpconv", "bench", *session.posargs)
+    session.run("xpconv", "bench", *session.posargs, env=jax_cache())
 
 
 @nox.session

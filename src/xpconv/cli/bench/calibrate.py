@@ -11,9 +11,10 @@ error, with non-negative constants; each model's worst relative error on these w
 beside its constants (``*_error``), and so is each algorithm's risk against each kernel ``auto``
 weighs it against (``{algorithm}_over_{kernel}``: the largest relative excess of the measured time
 ratio over the predicted one, on the workloads where the algorithm was predicted at least as fast,
-or on all of them where it never was; :func:`xpconv.kernels.cost_model.fastest`). The constants are written to ``FILE`` as JSON, in the
-form of the shipped ``xpconv/kernels/calibration.json``, with the measured seconds they were fitted to
-(``"measured"``: :func:`fit` of them gives the constants again); setting ``XPCONV_COST_MODEL=FILE``
+or on all of them where it never was; :func:`xpconv.kernels.cost_model.fastest`). The constants
+are written to ``FILE`` as JSON, in the form of the shipped ``xpconv/kernels/calibration.json``,
+with the measured seconds they were fitted to (``"measured"``: :func:`fit` of them gives the
+constants again); setting ``XPCONV_COST_MODEL=FILE``
 makes ``method="auto"`` use them (the shipped file is refitted by writing over it).
 """
 
@@ -123,7 +124,7 @@ MIN_WORKLOADS = 4
 
 
 def _fit_rank(rows: list[dict[str, Any]]) -> dict[str, float]:
-    """Every kernel's constants and worst error on the workloads of one rank."""
+    """Every kernel's constants and worst error, and each algorithm's risk, on the workloads of one rank."""
     plans = [plan(r["x"], r["w"], padding=r["padding"]) for r in rows]
     table: dict[str, float] = {}
     predicted: dict[str, np.ndarray] = {}
