@@ -63,13 +63,6 @@ def pytest(session: nox.Session, backends: str, **extra: str) -> None:
     session.run("python", "-m", "pytest", *PARALLEL, *(session.posargs or ["-q"]), env=env)
 
 
-def forced_in_all() -> dict[str, str]:
-    """The CPU-dependent switches ``tests-all`` forces: each default backend's to its last value, so
-    that the README's command does not depend on the CPU; the backend's lane runs the other values
-    (each value runs once, the backend alone in one of them)."""
-    return {variable: values[-1] for b in DEFAULT for _label, variable, values in b.cpu_switches}
-
-
 def _lane(backend) -> None:
     """``tests-LANE``: the matrix on the backend (and its :attr:`~Backend.lane_with`) alone, in an
     environment of its requirement files; a CPU-dependent switch is forced to each of its values."""
@@ -87,9 +80,7 @@ def _lane(backend) -> None:
 
         tests.__doc__ = f"The test matrix on {names} alone, installed from {', '.join(backend.requirements)}."
         return
-    ((label, variable, values),) = backend.cpu_switches  # one switch per backend so far
-    if backend.default:  # tests-all runs the last value (forced_in_all)
-        values = values[:-1]
+    ((label, variable, values),) = backend.lane_switches()  # one switch per backend so far
 
     @nox.session(name=f"tests-{backend.lane}", tags=["lane"])
     @nox.parametrize("switch", list(values), ids=[f"{label}={v}" for v in values])
@@ -119,9 +110,10 @@ def tests_oldest(session: nox.Session) -> None:
 def tests_all(session: nox.Session) -> None:
     """The whole matrix: every backend in one environment, compared with each other (Dask installed
     too, for the README's script; its tests run in ``tests-dask``), each CPU-dependent switch forced
-    to its last value (:func:`forced_in_all`)."""
+    to its last value (``Backend.forced_in_all``: the README's command does not depend on the CPU)."""
     install(session, "test.txt", *ALL_FILES, *CONTAINER_FILES)
-    pytest(session, ",".join(backend.name for backend in DEFAULT), **forced_in_all())
+    forced = {k: v for backend in DEFAULT for k, v in backend.forced_in_all().items()}
+    pytest(session, ",".join(backend.name for backend in DEFAULT), **forced)
 
 
 @nox.session

@@ -59,14 +59,13 @@ def _lane_text(backend: Any) -> str:
     if not backend.lane:
         return ""
     text = literal(f"nox -s tests-{backend.lane}")
-    alone = [(variable, values[:-1] if backend.default else values) for _, variable, values in backend.cpu_switches]
-    for variable, values in alone:
+    for _, variable, values in backend.lane_switches():
         text += f" ({literal(variable)} = {', '.join(values)})"
     if backend.lane_with:
         text += f", beside {', '.join(backend.lane_with)}"
     if not backend.default:
         return text
-    forced = "".join(f" ({literal(variable)} = {values[-1]})" for _, variable, values in backend.cpu_switches)
+    forced = "".join(f" ({literal(variable)} = {value})" for variable, value in backend.forced_in_all().items())
     return text + f", and in ``tests-all``{forced}"
 
 

@@ -74,6 +74,16 @@ class Backend:
     def framework(self) -> ModuleType:
         return sys.modules[self.module]
 
+    def lane_switches(self) -> tuple[tuple[str, str, tuple[str, ...]], ...]:
+        """:attr:`cpu_switches` with the values its lane forces: all but the last for a default
+        backend, whose last value ``tests-all`` forces (:meth:`forced_in_all`): each value runs once."""
+        return tuple((label, variable, values[:-1] if self.default else values)
+                     for label, variable, values in self.cpu_switches)
+
+    def forced_in_all(self) -> dict[str, str]:
+        """The environment ``tests-all`` sets for this backend's CPU switches (default backends only)."""
+        return {variable: values[-1] for _label, variable, values in self.cpu_switches} if self.default else {}
+
     def is_loaded(self) -> bool:
         """Whether the framework is imported: a real module, not ``None`` (an import blocked
         with ``sys.modules[name] = None``) and not a stub lacking what :meth:`matches` needs."""

@@ -146,14 +146,14 @@ def fastest(backend: Backend, plan: ConvPlan, dtype: Any, native: bool) -> str |
         return None
     kernel = "native" if native and not backend.prefers_own(plan, dtype) else "direct"
     base = predict(backend.name, width, kernel, plan)
-    if base is None:
+    if base is None or base <= 0:
         return None
     # the ratio must win by the margin after its worst excess on the calibration workloads
     known = constants_of(backend.name, width, plan.rank)
     best, best_ratio = None, MARGIN
     for algorithm in ALGORITHMS:
         time, risk = predict(backend.name, width, algorithm, plan), known.get(f"{algorithm}_over_{kernel}")
-        if time is None or risk is None or base <= 0:
+        if time is None or risk is None:
             continue
         worst = time / base * (1 + risk)
         if worst < best_ratio:
