@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import numpy as np
 import pytest
-from hypothesis import HealthCheck, given, settings
+from hypothesis import HealthCheck, example, given, settings
 from hypothesis import strategies as st
 
 import xpconv
@@ -180,6 +180,13 @@ def test_fuzz_small_geometries_against_the_oracle(fw, geometry, seed):
 @pytest.mark.needs("tensorflow")
 @settings(max_examples=30, deadline=None, suppress_health_check=[HealthCheck.too_slow])
 @given(geometry=_geometries(), seed=st.integers(0, 2**16), method=st.sampled_from(["auto", "native", "portable"]))
+# found by this test: a crop that empties the zero-inserted input, padded after (an empty axis was broadcast) ...
+@example(geometry=(3, True, (2, 1, 1), (1, 1, 1), {"stride": (3, 1, 1), "dilation": (1, 1, 1), "groups": 1,
+                                                   "padding": ((4, 0), (0, 0), (0, 0)), "output_padding": (1, 0, 0)}),
+         seed=0, method="portable")
+# ... and one that reaches past it into the padding on the other side (the crop alone gave the wrong length)
+@example(geometry=(1, True, (2,), (1,), {"stride": (3,), "dilation": (1,), "groups": 1, "padding": ((5, 0),),
+                                         "output_padding": (2,)}), seed=1, method="portable")
 def test_fuzz_tf_function_with_unknown_sizes_agrees_with_eager(geometry, seed, method):
     """Issue 15, item 4: inside tf.function with unknown spatial sizes, what eager mode refuses is
     an error with the same reason, and what it computes is the same result."""

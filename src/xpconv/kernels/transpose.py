@@ -25,7 +25,7 @@ from collections.abc import Callable
 from typing import Any
 
 from .._plan import ConvPlan, Kind, transposed_extension
-from .padding import pad
+from .padding import pad, padded_range
 
 Kernel = Callable[[Any, Any, Any, ConvPlan], Any]
 
@@ -38,12 +38,20 @@ def twin_padding(plan: ConvPlan) -> tuple[tuple[int, int], ...]:
 
 
 def forward_twin(plan: ConvPlan) -> tuple[ConvPlan, tuple[tuple[int, int], ...]]:
-    """The forward plan that a transposed ``plan`` equals, and what to crop from the dilated input."""
+    """The forward plan that a transposed ``plan`` equals, and what to crop from the dilated input.
+
+    With spatial sizes known only at run time, :func:`dilate` pads before it crops (a crop may
+    reach past the input into the padding on the other side, which a crop of the input alone
+    would make an empty axis of the wrong length): the twin then reads that padded input and pads
+    nothing itself."""
     pads, crops = [], []
     for before, after in twin_padding(plan):
         pads.append((max(before, 0), max(after, 0)))
         crops.append((max(-before, 0), max(-after, 0)))
     sizes = tuple((n - 1) * s + 1 - a - b for n, s, (a, b) in zip(plan.in_size, plan.stride, crops))
+    if not plan.spatial_static:
+        sizes = tuple(n + p0 + p1 for n, (p0, p1) in zip(sizes, pads))
+        pads = [(0, 0)] * plan.rank
     twin = dataclasses.replace(plan, kind=Kind.FORWARD, in_size=sizes, stride=(1,) * plan.rank, padding=tuple(pads),
                                output_padding=(), same=False)
     return twin, tuple(crops)
@@ -56,19 +64,31 @@ def reads_nothing(plan: ConvPlan) -> bool:
 
 def dilate(xp: Any, x: Any, plan: ConvPlan, crops: tuple[tuple[int, int], ...]) -> Any:
     """``x`` (batched, in the plan's layout) with ``s - 1`` zeros between elements on each spatial
-    axis, then ``crops`` removed from its ends."""
+    axis, then ``crops`` removed from its ends; with symbolic spatial sizes, padded by the twin's
+    padding before the crops (:func:`forward_twin`)."""
     shape = list(plan.batched_input_shape)
-    for axis, s, (a, b) in zip(plan.spatial_axes, plan.stride, crops):
+    symbolic = not plan.spatial_static
+    for axis, s, (a, b), (before, after) in zip(plan.spatial_axes, plan.stride, crops, twin_padding(plan)):
         n = shape[axis]
         if s > 1:
             spread = xp.stack([x] + [xp.zeros_like(x)] * (s - 1), axis=axis + 1)
             shape[axis] = n * s
             x = xp.reshape(spread, tuple(shape))
         length = (n - 1) * s + 1
+        if symbolic:
+            if s > 1:
+                x = _slice(x, axis, 0, length)
+            shape[axis] = length
+            x = padded_range(xp, x, shape, axis, (max(before, 0), max(after, 0)), "zeros")
+            length = length + max(before, 0) + max(after, 0)
         if s > 1 or a or b:
-            x = x[(slice(None),) * axis + (slice(a, length - b), ...)]
+            x = _slice(x, axis, a, length - b)
         shape[axis] = length - a - b
     return x
+
+
+def _slice(x: Any, axis: int, start: Any, stop: Any) -> Any:
+    return x[(slice(None),) * axis + (slice(start, stop), ...)]
 
 
 def flipped_weight(xp: Any, weight: Any, plan: ConvPlan) -> Any:
