@@ -227,9 +227,10 @@ def algorithm_of(backend: Backend, dtype: Any, method: str, plan: ConvPlan) -> s
 
 
 def _transform(backend: Backend, xp: Any, algorithm: str) -> Kernel:
-    """A fast algorithm, its matrices made on the arrays' device."""
+    """A fast algorithm, its matrices made on the arrays' device, its blocks the backend's."""
     def run(x: Any, weight: Any, bias: Any, plan: ConvPlan) -> Any:
-        return transform.conv(xp, x, weight, bias, plan, algorithm=algorithm, device=backend.device(x))
+        return transform.conv(xp, x, weight, bias, plan, algorithm=algorithm, device=backend.device(x),
+                              scratch_elements=backend.transform_block_elements)
 
     return run
 

@@ -181,6 +181,33 @@ def test_winograd_matrices_are_exact_for_every_tile():
         np.testing.assert_allclose(t.inverse @ ((t.filter @ g) * (t.data @ d)), expected, atol=1e-9)
 
 
+@pytest.mark.needs("numpy")
+@pytest.mark.parametrize("algorithm", ["winograd", "fourier"])
+@pytest.mark.parametrize("mode", ["zeros", "reflect"])
+def test_blocks_are_padded_and_placed_one_at_a_time(algorithm, mode):
+    """With small blocks, a fast algorithm's temporaries (NumPy reports them to tracemalloc) are the
+    blocks of output kept for the one concatenation plus one block's work: never the whole input
+    padded, nor the whole output permuted (before, they were 4.2-4.7 times the input; now 1.1-1.4)."""
+    import tracemalloc
+
+    import array_api_compat.numpy as xp
+
+    from xpconv.kernels import transform
+
+    rng = np.random.default_rng(8)
+    x, w = rng.standard_normal((2, 16, 96, 96)), rng.standard_normal((16, 16, 3, 3))
+    plan = xpconv.plan(x.shape, w.shape, None, padding=1, padding_mode=mode)
+    tracemalloc.start()
+    try:
+        y = transform.conv(xp, x, w, None, plan, algorithm=algorithm, scratch_elements=20_000)
+        _, peak = tracemalloc.get_traced_memory()
+    finally:
+        tracemalloc.stop()
+    assert transform.block_rows(tiles.tiles(algorithm, (3, 3), (96, 96)), [24, 24], plan, 20_000) < 24
+    assert peak - 2 * y.nbytes < 0.5 * x.nbytes  # the output, the blocks it is joined from, and a little
+    np.testing.assert_allclose(y, conv_oracle(x, w, None, padding=((1, 1), (1, 1)), padding_mode=mode), atol=1e-9)
+
+
 def test_auto_runs_the_algorithm_the_cost_model_chooses(fw):
     """Where the cost model predicts a fast algorithm, ``auto`` runs it: the same float32 numbers as
     forcing it, within its tolerance of the oracle (a table that makes Winograd cheap, per backend)."""

@@ -68,6 +68,9 @@ class Backend:
     preferred_layout: ClassVar[str] = "channels_first"
     #: A container library (Dask): its kernel hands each block back to xpconv, on the blocks' library.
     container: ClassVar[bool] = False
+    #: Elements of transformed data per block of a fast algorithm (None: the kernel's default,
+    #: :data:`xpconv.kernels.transform.SCRATCH_ELEMENTS`); measured per backend (``xpconv bench``).
+    transform_block_elements: ClassVar[int | None] = None
 
     # -- recognition ----------------------------------------------------------------------------
     @property

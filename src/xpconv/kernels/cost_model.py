@@ -89,8 +89,9 @@ def using(table: dict[str, Any]) -> Iterator[None]:
         _OVERRIDES.pop()
 
 
-def counts(algorithm: str, plan: ConvPlan) -> tuple[int, int, int]:
-    """``(products, transformed, weights)`` of ``algorithm`` on ``plan`` (see the module's docstring)."""
+def counts(algorithm: str, plan: ConvPlan, block_elements: int | None = None) -> tuple[int, int, int]:
+    """``(products, transformed, weights)`` of ``algorithm`` on ``plan`` (see the module's docstring), in blocks
+    of ``block_elements`` (the backend's :attr:`~xpconv.backends.Backend.transform_block_elements`)."""
     from .tiles import tiles  # NumPy's matrices: imported on first use, not by ``import xpconv``
 
     t = tiles(algorithm, plan.kernel, plan.out_size)
@@ -100,16 +101,17 @@ def counts(algorithm: str, plan: ConvPlan) -> tuple[int, int, int]:
     n, groups = plan.batch, plan.groups
     products = parts * t.points * n * count * plan.in_channels * plan.out_channels // groups
     transformed = n * count * (plan.in_channels * math.prod(t.alpha) + (plan.in_channels + plan.out_channels) * t.points * parts)
-    blocks = math.ceil(per_axis[0] / block_rows(t, per_axis, plan))
+    blocks = math.ceil(per_axis[0] / block_rows(t, per_axis, plan, block_elements))
     weights = parts * t.points * plan.in_channels * plan.out_channels // groups * blocks
     return products, transformed, weights
 
 
-def features(kernel: str, plan: ConvPlan) -> dict[str, int]:
-    """What ``kernel``'s time is proportional to on ``plan``, by the name of its constant."""
+def features(kernel: str, plan: ConvPlan, block_elements: int | None = None) -> dict[str, int]:
+    """What ``kernel``'s time is proportional to on ``plan``, by the name of its constant (``block_elements``:
+    see :func:`counts`)."""
     if kernel in ("native", "direct"):
         return {"per_mac": plan.macs, "per_element": moved(plan)}
-    products, transformed, weights = counts(kernel, plan)
+    products, transformed, weights = counts(kernel, plan, block_elements)
     return {"per_product": products, "per_element": transformed, "per_weight": weights}
 
 
@@ -123,11 +125,11 @@ def constants_of(backend: str, width: int, rank: int) -> dict[str, float]:
     return constants()["backends"].get(backend, {}).get(str(width), {}).get(f"{rank}d", {})
 
 
-def predict(backend: str, width: int, kernel: str, plan: ConvPlan) -> float | None:
+def predict(backend: str, width: int, kernel: str, plan: ConvPlan, block_elements: int | None = None) -> float | None:
     """Predicted seconds of ``kernel`` (``"native"``, ``"direct"`` or an algorithm), or ``None``
-    where the backend has no constants for it on the plan's rank."""
+    where the backend has no constants for it on the plan's rank (``block_elements``: see :func:`counts`)."""
     known = constants_of(backend, width, plan.rank)
-    terms = features(kernel, plan)
+    terms = features(kernel, plan, block_elements)
     if f"{kernel}_{next(iter(terms))}" not in known:
         return None
     return sum(count * known.get(f"{kernel}_{name}", 0.0) for name, count in terms.items())
@@ -152,7 +154,8 @@ def fastest(backend: Backend, plan: ConvPlan, dtype: Any, native: bool) -> str |
     known = constants_of(backend.name, width, plan.rank)
     best, best_ratio = None, MARGIN
     for algorithm in ALGORITHMS:
-        time, risk = predict(backend.name, width, algorithm, plan), known.get(f"{algorithm}_over_{kernel}")
+        time = predict(backend.name, width, algorithm, plan, backend.transform_block_elements)
+        risk = known.get(f"{algorithm}_over_{kernel}")
         if time is None or risk is None:
             continue
         worst = time / base * (1 + risk)

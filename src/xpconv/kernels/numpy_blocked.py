@@ -15,10 +15,8 @@ stride-1 convolution a plain offset ``i·dh·Wp + j·dw`` into each channel's fl
   small block and runs one (1 × taps) @ (taps × pixels) product per channel; other strides
   multiply-accumulate tap by tap.
 
-Grouped convolutions run the same products batched over groups. The blocks run on a few threads
-(:func:`xpconv.kernels.workers.parallel`: the copies of one block overlap the products of
-another); their sizes do not depend on the number of threads. Temporary memory is the block
-buffers only, ``scratch_bytes`` per thread whatever the input size; results are written
+Grouped convolutions run the same products batched over groups. Temporary memory is the
+block buffers only, bounded by ``scratch_bytes`` whatever the input size; results are written
 straight into the output in the caller's layout.
 """
 
@@ -29,12 +27,10 @@ from typing import TYPE_CHECKING
 import numpy as np
 from numpy.lib.stride_tricks import as_strided
 
-from .workers import parallel
-
 if TYPE_CHECKING:
     from .._plan import ConvPlan
 
-SCRATCH_BYTES = 4 * 1024 * 1024  # per block, so per thread (at most workers.MAX_WORKERS of them)
+SCRATCH_BYTES = 16 * 1024 * 1024
 DEPTHWISE_BLOCK_BYTES = 1024 * 1024  # small enough that a block's gathered taps stay in cache
 
 
@@ -96,14 +92,13 @@ def _blocked(x: np.ndarray, w: np.ndarray, out: np.ndarray, plan: ConvPlan, work
     halo = (kh - 1) * dh
     slack = (kw - 1) * dw  # the last row's dropped columns read this far past the block
     rows_in = (rows - 1) * sh + halo + 1
+    buffer = np.empty((c, rows_in * wp + slack), dtype=work)
     kernel = _depthwise if depthwise else (_stride_one if stride_one else _im2col)
     modes = None if plan.zero_padded else (_source(h, plan.padding[0], plan.padding_mode),
                                            _source(wd, plan.padding[1], plan.padding_mode))
-    blocks = [(b, r0, min(rows, ho - r0)) for b in range(n) for r0 in range(0, ho, rows)]
-
-    def run(share: list[tuple[int, int, int]]) -> None:
-        buffer = np.empty((c, rows_in * wp + slack), dtype=work)
-        for b, r0, r in share:
+    for b in range(n):
+        for r0 in range(0, ho, rows):
+            r = min(rows, ho - r0)
             top = r0 * sh - pt  # first input row the block reads (negative: inside the padding)
             need = (r - 1) * sh + halo + 1
             f = buffer[:, : need * wp + slack]
@@ -117,8 +112,6 @@ def _blocked(x: np.ndarray, w: np.ndarray, out: np.ndarray, plan: ConvPlan, work
                 if hi > lo:
                     f[:, : need * wp].reshape(c, need, wp)[:, lo - top : hi - top, pl : pl + wd] = x[b, :, lo:hi]
             out[b, :, r0 : r0 + r] = kernel(f, w, plan, r, wp)
-
-    parallel(run, blocks, n * ho * wo * plan.out_channels * (c // groups) * kh * kw)
 
 
 def _source(n: int, pad: tuple[int, int], mode: str) -> np.ndarray:

@@ -9,7 +9,7 @@ per axis. With the input channels last, everything is a matrix product
 2. per point (and group), ``(N·tiles × C_in/G) @ (C_in/G × C_out/G)`` with the transformed
    weight does the work that the direct convolution does per tap;
 3. the inverse, ``(m_a × points_a)`` on each axis, gives each tile's ``M = Π m`` outputs, put in
-   place by one permutation and cut to the output size.
+   place by permutations and cut to the output size.
 
 Multiplications per output and pair of channels (step 2): ``P / M`` — Winograd F(4,3) in 2-D:
 36/16 instead of 9; Fourier 16×16 tiles for 5×5: 3·(16·9)/144 real products (a complex product as
@@ -19,7 +19,10 @@ matrix products run: every backend computes, traces and differentiates it with
 
 Forward plans with stride 1, dilation 1 and static sizes (:func:`unsupported`); any padding
 mode. Blocks of tile rows along the first spatial axis keep the transformed data under
-``scratch_elements``.
+``scratch_elements`` (the backend's :attr:`~xpconv.backends.Backend.transform_block_elements`):
+each block reads its rows of the input padded as it reads them (never the whole input padded),
+runs steps 1–3 and puts its outputs in the channels-last layout; the blocks are joined by one
+concatenation (and one permutation for channels first).
 """
 
 from __future__ import annotations
@@ -28,7 +31,7 @@ import math
 from typing import TYPE_CHECKING, Any
 
 from .._plan import ConvPlan, Kind
-from .padding import pad
+from .padding import pad, padded_range
 from .transpose import forward_twin
 
 if TYPE_CHECKING:
@@ -59,12 +62,13 @@ def unsupported(plan: ConvPlan) -> str | None:
 
 
 def conv(xp: Any, x: Any, weight: Any, bias: Any, plan: ConvPlan, *, algorithm: str, device: Any = None,
-         scratch_elements: int = SCRATCH_ELEMENTS) -> Any:
+         scratch_elements: int | None = None) -> Any:
     """Cross-correlate a batched ``x`` with ``weight`` as ``plan`` says, by ``algorithm`` (one of
     :data:`ALGORITHMS`); real floating arrays of one dtype, half precision computed in float32.
 
     ``device`` is where the transform matrices are made (the arrays' device; ``None``: the
-    library's default)."""
+    library's default). Each block is padded as it is read and put in the output's layout by
+    itself: temporary memory is a block's, plus the blocks kept for the one concatenation."""
     import numpy as np  # the matrices are made with NumPy (imported here: ``import xpconv`` imports no library)
 
     from .tiles import tiles
@@ -79,39 +83,56 @@ def conv(xp: Any, x: Any, weight: Any, bias: Any, plan: ConvPlan, *, algorithm: 
         return [_matrix(xp, np.ascontiguousarray(h), work, device) for h in halves]
 
     u = _filter(xp, _as(xp, weight, work), t, [parts(a.filter) for a in t.axes], plan)
-    # channels last, padded as the plan says, then to whole tiles (what the extra reads is cut off)
+    b = None if bias is None else xp.reshape(_as(xp, bias, work), (plan.out_channels,))  # channels last
     if not plan.channels_last:
         x = xp.permute_dims(x, (0, *range(2, plan.rank + 2), 1))
+    data, inverse = [parts(a.data) for a in t.axes], [parts(a.inverse) for a in t.axes]
+    rows = block_rows(t, counts, plan, scratch_elements)
+
+    def run(first: int) -> Any:
+        block_counts = [min(rows, counts[0] - first), *counts[1:]]
+        block = _padded_block(xp, x, t, block_counts, first, plan)
+        v = _data(xp, _as(xp, block, work), data, t, block_counts, plan)
+        y = _inverse(xp, _product(xp, u, v, plan), inverse, t, block_counts, plan)
+        y = _place(xp, y, t, block_counts, plan, min(block_counts[0] * t.m[0], plan.out_size[0] - first * t.m[0]))
+        y = y if b is None else y + b
+        return y if work == dtype else xp.astype(y, dtype)
+
+    blocks = [run(first) for first in range(0, counts[0], rows)]
+    y = blocks[0] if len(blocks) == 1 else xp.concat(blocks, axis=1)  # (N, *out_size, C_out)
+    return y if plan.channels_last else xp.permute_dims(y, (0, plan.rank + 1, *range(1, plan.rank + 1)))
+
+
+def _padded_block(xp: Any, x: Any, t: Tiles, counts: list[int], first: int, plan: ConvPlan) -> Any:
+    """The inputs that ``counts`` tiles from tile row ``first`` read, from the channels-last ``x``:
+    padded as the plan says, then with zeros to whole tiles (what those read is cut off later)."""
     shape = [plan.batch, *plan.in_size, plan.in_channels]
     axes = tuple(range(1, plan.rank + 1))
     covered = [c * m + a - m for c, m, a in zip(counts, t.m, t.alpha)]
-    extra = [c - p for c, p in zip(covered, plan.padded_size)]
+    extra = [c - p for c, p in zip(covered, plan.padded_size)]  # beyond the padded input (blocks: first axis below)
+    start = first * t.m[0]
+    stop = start + covered[0]
+    end = min(stop, plan.padded_size[0])
+    block = padded_range(xp, x, shape, 1, plan.padding[0], plan.padding_mode, start, end)
+    shape[1] = end - start
+    if stop > end:  # the last block's tiles reach past the padded input
+        block = padded_range(xp, block, shape, 1, (0, stop - end), "zeros")
+        shape[1] = stop - start
+    if plan.rank == 1:
+        return block
+    rest = axes[1:]
     if plan.padding_mode == "zeros":  # one copy
-        x = pad(xp, x, shape, tuple((b, a + e) for (b, a), e in zip(plan.padding, extra)), axes)
-    else:
-        x = pad(xp, x, shape, plan.padding, axes, plan.padding_mode)
-        x = pad(xp, x, [plan.batch, *plan.padded_size, plan.in_channels], tuple((0, e) for e in extra), axes)
-
-    data, inverse = [parts(a.data) for a in t.axes], [parts(a.inverse) for a in t.axes]
-    rows = block_rows(t, counts, plan, scratch_elements)
-    blocks = []
-    for first in range(0, counts[0], rows):
-        block_counts = [min(rows, counts[0] - first), *counts[1:]]
-        start = first * t.m[0]
-        block = x[:, start: start + (block_counts[0] - 1) * t.m[0] + t.alpha[0], ...]
-        v = _data(xp, _as(xp, block, work), data, t, block_counts, plan)
-        y = _product(xp, u, v, plan)
-        blocks.append(_inverse(xp, y, inverse, t, block_counts, plan))
-    y = blocks[0] if len(blocks) == 1 else xp.concat(blocks, axis=plan.rank + 1)  # (*m, N, *tiles, C_out)
-    y = _place(xp, y, t, counts, plan)
-    if bias is not None:
-        y = y + xp.reshape(_as(xp, bias, work), plan.bias_shape)
-    return y if work == dtype else xp.astype(y, dtype)
+        return pad(xp, block, shape, tuple((p0, p1 + e) for (p0, p1), e in zip(plan.padding[1:], extra[1:])), rest)
+    block = pad(xp, block, shape, plan.padding[1:], rest, plan.padding_mode)
+    for a, size in zip(rest, plan.padded_size[1:]):
+        shape[a] = size
+    return pad(xp, block, shape, tuple((0, e) for e in extra[1:]), rest)
 
 
-def block_rows(t: Tiles, counts: list[int], plan: ConvPlan, scratch_elements: int = SCRATCH_ELEMENTS) -> int:
+def block_rows(t: Tiles, counts: list[int], plan: ConvPlan, scratch_elements: int | None = None) -> int:
     """Tile rows (along the first spatial axis) per block: the block's transformed data stays under
-    ``scratch_elements``; each block runs its own per-point matrix products."""
+    ``scratch_elements`` (default :data:`SCRATCH_ELEMENTS`); each block runs its own per-point matrix products."""
+    scratch_elements = SCRATCH_ELEMENTS if scratch_elements is None else scratch_elements
     per_row = 2 * max(t.points, math.prod(t.alpha)) * math.prod(counts[1:]) * plan.batch * max(
         plan.in_channels, plan.out_channels)
     return max(1, min(counts[0], scratch_elements // max(1, per_row)))
@@ -211,10 +232,10 @@ def _inverse(xp: Any, y: Parts, matrices: list[Parts], t: Tiles, counts: list[in
     return xp.reshape(y[0], (*t.m, plan.batch, *counts, plan.out_channels))
 
 
-def _place(xp: Any, y: Any, t: Tiles, counts: list[int], plan: ConvPlan) -> Any:
-    """``(*m, N, *tiles, C_out)`` as the output: each tile's outputs in place, in the plan's
-    layout, cut to the output size. One axis at a time, so that no permutation has more than
-    five axes (MXNet's limit is six)."""
+def _place(xp: Any, y: Any, t: Tiles, counts: list[int], plan: ConvPlan, rows: int) -> Any:
+    """``(*m, N, *tiles, C_out)`` as ``rows`` outputs along the first spatial axis, channels last:
+    each tile's outputs in place, cut to the output size. One axis at a time, so that no
+    permutation has more than five axes (MXNet's limit is six)."""
     rank, n, c = plan.rank, plan.batch, plan.out_channels
     m, sizes = t.m, [k * m for k, m in zip(counts, t.m)]
     rest_m, rest_t = math.prod(m[1:]), math.prod(counts[1:]) * c
@@ -224,6 +245,8 @@ def _place(xp: Any, y: Any, t: Tiles, counts: list[int], plan: ConvPlan) -> Any:
         rest_m, rest_t = rest_m // m[a], rest_t // counts[a]
         y = xp.permute_dims(xp.reshape(y, (head, m[a], rest_m, counts[a], rest_t)), (0, 3, 1, 2, 4))
         head *= sizes[a]
-    y = xp.reshape(y, (n, *sizes, c))  # channels last
-    y = y[(slice(None), *(slice(0, k) for k in plan.out_size), slice(None))]
-    return y if plan.channels_last else xp.permute_dims(y, (0, rank + 1, *range(1, rank + 1)))
+    y = xp.reshape(y, (n, *sizes, c))
+    cut = (rows, *plan.out_size[1:])
+    if all(k == s for k, s in zip(cut, sizes)):
+        return y
+    return y[(slice(None), *(slice(0, k) for k in cut), slice(None))]

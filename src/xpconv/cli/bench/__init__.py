@@ -116,7 +116,7 @@ def run(args: Any, argv: list[str]) -> int:
     memory = {}
     target = next((wl for wl in workloads if wl.name == "chapter 5x5"), None)
     if any(fw.name == "numpy" for fw in loaded) and target is not None:  # NumPy reports to tracemalloc
-        memory = {m: temporary_memory(target, m) for m in ("auto", "portable")}
+        memory = {m: temporary_memory(target, m) for m in ("auto", "portable", "winograd", "fourier")}
     data = payload(results, workloads, peak, source, memory, environment(argv))
     if args.json:
         print(json.dumps(data, indent=2, default=str))

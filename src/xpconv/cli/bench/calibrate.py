@@ -113,7 +113,8 @@ def fit(measured: dict[str, list[dict[str, Any]]]) -> dict[str, Any]:
         by_rank: dict[str, list[dict[str, Any]]] = {}
         for r in rows:
             by_rank.setdefault(f"{len(r['x']) - 2}d", []).append(r)
-        backends[name] = {"32": {rank: _fit_rank(same) for rank, same in sorted(by_rank.items())
+        blocks = get_backend(name).transform_block_elements
+        backends[name] = {"32": {rank: _fit_rank(same, blocks) for rank, same in sorted(by_rank.items())
                                  if len(same) >= MIN_WORKLOADS}}
     return {"backends": backends}
 
@@ -123,15 +124,16 @@ def fit(measured: dict[str, list[dict[str, Any]]]) -> dict[str, Any]:
 MIN_WORKLOADS = 4
 
 
-def _fit_rank(rows: list[dict[str, Any]]) -> dict[str, float]:
-    """Every kernel's constants and worst error, and each algorithm's risk, on the workloads of one rank."""
+def _fit_rank(rows: list[dict[str, Any]], block_elements: int | None = None) -> dict[str, float]:
+    """Every kernel's constants and worst error, and each algorithm's risk, on the workloads of one rank
+    (the fast algorithms in the backend's blocks of ``block_elements``)."""
     plans = [plan(r["x"], r["w"], padding=r["padding"]) for r in rows]
     table: dict[str, float] = {}
     predicted: dict[str, np.ndarray] = {}
     for kernel in ("native", "direct", *ALGORITHMS):
         if not all(kernel in r for r in rows):
             continue  # no native convolution on this framework
-        terms = [cost_model.features(kernel, p) for p in plans]
+        terms = [cost_model.features(kernel, p, block_elements) for p in plans]
         features = np.array([list(t.values()) for t in terms], dtype=np.float64)
         seconds = np.array([r[kernel] for r in rows])
         fitted = _fit(features, seconds)
@@ -196,7 +198,7 @@ def run(loaded: list[Adapter], path: str, quick: bool, repeats: int | None, envi
 
 def _predicted(fitted: dict[str, Any], name: str, kernel: str, p: Any) -> str:
     with cost_model.using(fitted):
-        seconds = cost_model.predict(name, 32, kernel, p)
+        seconds = cost_model.predict(name, 32, kernel, p, get_backend(name).transform_block_elements)
     return "-" if seconds is None else f"{1e3 * seconds:.1f}"
 
 
