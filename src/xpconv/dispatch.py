@@ -283,9 +283,16 @@ def call(kind: Kind, x: Any, weight: Any, bias: Any, options: ConvOptions, metho
             return kernel(x, weight, bias, plan)
     generation = registry_generation()
     backend, xp, arrays, plan = prepare(kind, {"x": x, "weight": weight, "bias": bias}, options, method)
+    if known is None and options.out_dtype is None and not backend.is_tracing():  # x's type seen for the first time
+        key = _signature(kind, x, weight, bias, options, method)
+        try:
+            hash(key)
+        except TypeError:
+            key = None
     kernel = choose(backend, xp, arrays[0].dtype, method, plan)
     if key is not None and plan.static and arrays[0] is x and arrays[1] is weight and arrays[2] is bias and (
             not overridden()):
+        kernel = backend.for_repeated_calls(kernel, plan)  # this call too: a signature always runs one way
         CALLS.put(key, (backend, plan, kernel))  # nothing converted or promoted: the signature decides all
         if registry_generation() != generation:  # a backend was registered meanwhile: the entry may be stale
             CALLS.clear()

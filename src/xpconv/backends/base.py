@@ -201,6 +201,12 @@ class Backend:
         around a kernel, such as MXNet's ``mx.nd``, wraps it)."""
         return kernel
 
+    def for_repeated_calls(self, kernel: Kernel, plan: ConvPlan) -> Kernel:
+        """``kernel`` as kept for every call of one signature (static sizes, validated once): where
+        a library runs a whole program faster than its operations one by one (JAX), it compiles
+        ``kernel`` for ``plan`` here, once."""
+        return kernel
+
     def guard_empty_batch(self, kernel: Kernel, empty: Kernel) -> Kernel:
         """``kernel`` for a batch known only at run time; where the framework's kernels can go wrong
         on an empty batch (TensorFlow with oneDNN returns its input), ``empty`` runs for a batch of 0."""

@@ -98,6 +98,22 @@ class JaxBackend(Backend):
             return None
         return next(iter(devices)) if len(devices) == 1 else frozenset(devices)
 
+    def for_repeated_calls(self, kernel: Kernel, plan: ConvPlan) -> Kernel:
+        """Eager calls run ``kernel`` as one ``jax.jit`` program for this signature (compiled on its
+        first call, kept with it in the dispatcher's cache): eagerly, JAX compiles and dispatches
+        each of the kernel's operations by itself (a fast algorithm is dozens), and fuses none.
+        Inside a trace (``jax.jit``, ``grad``, ``vmap``) the kernel runs as it is, part of that trace."""
+        jax = self.framework
+        tracer = jax.core.Tracer
+        program = jax.jit(lambda x, weight, bias: kernel(x, weight, bias, plan))
+
+        def run(x: Any, weight: Any, bias: Any, plan: ConvPlan) -> Any:
+            if isinstance(x, tracer) or isinstance(weight, tracer) or isinstance(bias, tracer):
+                return kernel(x, weight, bias, plan)
+            return program(x, weight, bias)
+
+        return run
+
     def prefers_own(self, plan: ConvPlan, dtype: Any) -> bool:
         """XLA's CPU convolution is far behind on two shapes (measured with ``xpconv bench``,
         jax 0.10.2): depthwise layers (about 20x slower than the direct broadcast form) and 1x1
