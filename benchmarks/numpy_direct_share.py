@@ -5,19 +5,19 @@
 kernel), the shapes of the ``np.matmul`` calls the kernel makes are recorded, then those products
 alone (same shapes and count) are timed beside the whole call, one copy of the input (a pass over
 memory) and PyTorch's ``F.conv2d``, the target's reference; the rest of the call is the kernel's
-gathers and copies. Medians of a few runs; float32, 2 threads.
+gathers and copies. Medians of 9 round-robin runs (``xpconv bench``'s timing); float32, 2 threads.
 """
 
 from __future__ import annotations
 
 import statistics
-import time
 import types
 
 import numpy as np
 import torch
 
 import xpconv
+from xpconv.cli.bench.timing import side_by_side
 from xpconv.kernels import numpy_blocked
 
 torch.set_num_threads(2)
@@ -26,16 +26,6 @@ CASES = {
     "stem 7x7/2": ((8, 3, 224, 224), (64, 3, 7, 7), {"stride": 2, "padding": 3}),
     "depthwise 3x3": ((8, 256, 28, 28), (256, 1, 3, 3), {"padding": 1, "groups": 256}),
 }
-
-
-def median(call, runs: int = 7) -> float:
-    call()
-    times = []
-    for _ in range(runs):
-        start = time.perf_counter()
-        call()
-        times.append(time.perf_counter() - start)
-    return statistics.median(times)
 
 
 def product_shapes(x: np.ndarray, w: np.ndarray, options: dict) -> list[tuple[tuple[int, ...], tuple[int, ...]]]:
@@ -65,10 +55,13 @@ def main() -> None:
                     for a, b in shapes]
         flops = sum(2 * np.prod(np.broadcast_shapes(a[:-2], b[:-2])) * a[-2] * a[-1] * b[-1] for a, b in shapes)
         tx, tw = torch.asarray(x), torch.asarray(w)
-        whole = median(lambda: xpconv.conv2d(x, w, **options))
-        alone = median(lambda: [np.matmul(a, b) for a, b in operands])
-        copy = median(lambda: x.copy())
-        native = median(lambda: torch.nn.functional.conv2d(tx, tw, **options))
+        times = side_by_side({  # round-robin, as xpconv bench times: drift falls on all alike
+            "whole": lambda: xpconv.conv2d(x, w, **options),
+            "alone": lambda: [np.matmul(a, b) for a, b in operands],
+            "copy": lambda: x.copy(),
+            "native": lambda: torch.nn.functional.conv2d(tx, tw, **options),
+        }, lambda result: result, 9, 0.0)
+        whole, alone, copy, native = (statistics.median(times[k]) for k in ("whole", "alone", "copy", "native"))
         print(f"{name}: {len(shapes)} products, e.g. {shapes[0][0]} @ {shapes[0][1]}")
         print(f"  whole call {1e3 * whole:.1f} ms, products alone {1e3 * alone:.1f} ms ({flops / alone / 1e9:.0f} "
               f"GFLOP/s, {alone / whole:.0%} of the call), one copy of the input {1e3 * copy:.2f} ms; "

@@ -107,7 +107,7 @@ class JaxBackend(Backend):
         tracer = jax.core.Tracer
         program = jax.jit(lambda x, weight, bias: kernel(x, weight, bias, plan))
 
-        def run(x: Any, weight: Any, bias: Any, plan: ConvPlan) -> Any:
+        def run(x: Any, weight: Any, bias: Any, _: ConvPlan) -> Any:  # the signature's plan: ``plan``
             if isinstance(x, tracer) or isinstance(weight, tracer) or isinstance(bias, tracer):
                 return kernel(x, weight, bias, plan)
             return program(x, weight, bias)
