@@ -5,12 +5,14 @@
 kernel), the shapes of the ``np.matmul`` calls the kernel makes are recorded, then those products
 alone (same shapes and count) are timed beside the whole call, one copy of the input (a pass over
 memory) and PyTorch's ``F.conv2d``, the target's reference; the rest of the call is the kernel's
-gathers and copies. Medians of 9 round-robin runs (``xpconv bench``'s timing); float32, 2 threads.
+gathers and copies. Medians of 9 round-robin runs (``xpconv bench``'s timing), PyTorch after a pause
+(as the bench separates frameworks); float32, 2 threads.
 """
 
 from __future__ import annotations
 
 import statistics
+import time
 import types
 
 import numpy as np
@@ -59,8 +61,10 @@ def main() -> None:
             "whole": lambda: xpconv.conv2d(x, w, **options),
             "alone": lambda: [np.matmul(a, b) for a, b in operands],
             "copy": lambda: x.copy(),
-            "native": lambda: torch.nn.functional.conv2d(tx, tw, **options),
         }, lambda result: result, 9, 0.0)
+        time.sleep(1.0)  # as xpconv bench does between frameworks: NumPy's BLAS threads spin a while after it
+        times |= side_by_side({"native": lambda: torch.nn.functional.conv2d(tx, tw, **options)},
+                              lambda result: result, 9, 0.0)
         whole, alone, copy, native = (statistics.median(times[k]) for k in ("whole", "alone", "copy", "native"))
         print(f"{name}: {len(shapes)} products, e.g. {shapes[0][0]} @ {shapes[0][1]}")
         print(f"  whole call {1e3 * whole:.1f} ms, products alone {1e3 * alone:.1f} ms ({flops / alone / 1e9:.0f} "

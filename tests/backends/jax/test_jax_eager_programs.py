@@ -4,16 +4,15 @@ user's trace, the kernel is part of that trace (no program of ours nested in it)
 
 from __future__ import annotations
 
+import functools
+
 import numpy as np
 import pytest
 
 import xpconv
 from xpconv.testing import conv_oracle
 
-pytestmark = pytest.mark.needs("jax")
-
-jax = pytest.importorskip("jax")
-jnp = jax.numpy
+pytestmark = pytest.mark.needs("jax")  # deselected, never skipped, where JAX is not selected
 
 #: ``(x shape, weight shape, options, method)``: each kind of kernel.
 CASES = [
@@ -29,6 +28,8 @@ class Traces:
     """Counts the jaxprs JAX traces to compile (one per program, eager operations included)."""
 
     def __init__(self) -> None:
+        import jax
+
         self.count = 0
         jax.monitoring.register_event_duration_secs_listener(self._event)
 
@@ -42,10 +43,15 @@ class Traces:
         return self.count - before
 
 
-TRACES = Traces()
+@functools.cache
+def traces() -> Traces:
+    """The one listener of this process (JAX's listeners cannot be removed)."""
+    return Traces()
 
 
 def _arrays(x_shape, w_shape, seed=3):
+    import jax.numpy as jnp
+
     rng = np.random.default_rng(seed)
     return (jnp.asarray(rng.standard_normal(x_shape), jnp.float32), jnp.asarray(rng.standard_normal(w_shape), jnp.float32),
             jnp.asarray(rng.standard_normal(w_shape[0]), jnp.float32))
@@ -53,17 +59,21 @@ def _arrays(x_shape, w_shape, seed=3):
 
 @pytest.mark.parametrize("x_shape, w_shape, options, method", CASES)
 def test_an_eager_signature_is_traced_once(x_shape, w_shape, options, method):
+    counter = traces()
     x_shape = (5, *x_shape[1:])  # a batch no other test uses: this call is the signature's first
     x, w, b = _arrays(x_shape, w_shape)
     other = _arrays(x_shape, w_shape, seed=5)[0]
-    first = TRACES.during(lambda: xpconv.conv2d(x, w, b, method=method, **options).block_until_ready())
-    again = TRACES.during(lambda: xpconv.conv2d(other, w, b, method=method, **options).block_until_ready())
+    first = counter.during(lambda: xpconv.conv2d(x, w, b, method=method, **options).block_until_ready())
+    again = counter.during(lambda: xpconv.conv2d(other, w, b, method=method, **options).block_until_ready())
     assert first == 1  # one program, not one per operation (a Winograd call is dozens)
     assert again == 0
 
 
 @pytest.mark.parametrize("x_shape, w_shape, options, method", CASES)
 def test_eager_calls_give_what_jit_gives_bit_for_bit(x_shape, w_shape, options, method):
+    import jax
+    import jax.numpy as jnp
+
     x, w, b = _arrays(x_shape, w_shape, seed=4)
     eager = xpconv.conv2d(x, w, b, method=method, **options)
     traced = jax.jit(lambda x, w, b: xpconv.conv2d(x, w, b, method=method, **options))(x, w, b)
@@ -74,6 +84,8 @@ def test_eager_calls_give_what_jit_gives_bit_for_bit(x_shape, w_shape, options, 
 
 
 def test_inside_a_trace_the_kernel_is_part_of_it():
+    import jax
+
     x, w, b = _arrays((2, 8, 10, 9), (8, 8, 3, 3))
     xpconv.conv2d(x, w, b, padding=1, method="winograd")  # the eager signature first: its program exists
     jaxpr = jax.make_jaxpr(lambda x: xpconv.conv2d(x, w, b, padding=1, method="winograd"))(x)
