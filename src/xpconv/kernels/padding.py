@@ -19,13 +19,14 @@ from .._plan import ConvPlan, is_static
 Kernel = Callable[[Any, Any, Any, ConvPlan], Any]
 
 
-def _take(x: Any, axis: int, start: Any, stop: Any) -> Any:
+def axis_range(x: Any, axis: int, start: Any, stop: Any) -> Any:
+    """Positions ``start..stop`` of ``x`` along ``axis`` (a basic slice: a view where the library has views)."""
     return x[(slice(None),) * axis + (slice(start, stop), ...)]
 
 
 def _zeros(xp: Any, x: Any, shape: list[Any], axis: int, size: Any) -> Any:
     """Zeros of ``shape`` but ``size`` long on ``axis``: same dtype and device as ``x``, no device query."""
-    edge = _take(x, axis, 0, 1)
+    edge = axis_range(x, axis, 0, 1)
     full = list(shape)
     full[axis] = size
     return xp.broadcast_to(xp.zeros_like(edge), tuple(full))
@@ -34,7 +35,7 @@ def _zeros(xp: Any, x: Any, shape: list[Any], axis: int, size: Any) -> Any:
 def _edge(xp: Any, x: Any, shape: list[Any], axis: int, index: Any, size: Any) -> Any:
     full = list(shape)
     full[axis] = size
-    return xp.broadcast_to(_take(x, axis, index, index + 1), tuple(full))
+    return xp.broadcast_to(axis_range(x, axis, index, index + 1), tuple(full))
 
 
 def _before(xp: Any, x: Any, shape: list[Any], axis: int, pad: Any, a: Any, b: Any, mode: str) -> Any:
@@ -45,8 +46,8 @@ def _before(xp: Any, x: Any, shape: list[Any], axis: int, pad: Any, a: Any, b: A
     if mode == "replicate":
         return _edge(xp, x, shape, axis, 0, b - a)
     if mode == "reflect":  # position p reads pad - p
-        return xp.flip(_take(x, axis, pad - b + 1, pad - a + 1), axis=axis)
-    return _take(x, axis, n - pad + a, n - pad + b)  # circular: position p reads n - pad + p
+        return xp.flip(axis_range(x, axis, pad - b + 1, pad - a + 1), axis=axis)
+    return axis_range(x, axis, n - pad + a, n - pad + b)  # circular: position p reads n - pad + p
 
 
 def _after(xp: Any, x: Any, shape: list[Any], axis: int, a: Any, b: Any, mode: str) -> Any:
@@ -57,8 +58,8 @@ def _after(xp: Any, x: Any, shape: list[Any], axis: int, a: Any, b: Any, mode: s
     if mode == "replicate":
         return _edge(xp, x, shape, axis, n - 1, b - a)
     if mode == "reflect":  # position q reads n - 2 - q
-        return xp.flip(_take(x, axis, n - 1 - b, n - 1 - a), axis=axis)
-    return _take(x, axis, a, b)  # circular: position q reads q
+        return xp.flip(axis_range(x, axis, n - 1 - b, n - 1 - a), axis=axis)
+    return axis_range(x, axis, a, b)  # circular: position q reads q
 
 
 def padded_range(xp: Any, x: Any, shape: list[Any], axis: int, pad: tuple[Any, Any], mode: str,
@@ -82,7 +83,7 @@ def padded_range(xp: Any, x: Any, shape: list[Any], axis: int, pad: tuple[Any, A
         parts.append(_before(xp, x, shape, axis, before, start, min(stop, before), mode))
     lo, hi = max(start - before, 0), min(stop - before, n)
     if hi > lo:
-        parts.append(_take(x, axis, lo, hi))
+        parts.append(axis_range(x, axis, lo, hi))
     if stop > before + n:
         parts.append(_after(xp, x, shape, axis, max(start - before - n, 0), stop - before - n, mode))
     return parts[0] if len(parts) == 1 else xp.concat(parts, axis=axis)

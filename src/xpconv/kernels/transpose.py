@@ -25,7 +25,7 @@ from collections.abc import Callable
 from typing import Any
 
 from .._plan import ConvPlan, Kind, transposed_extension
-from .padding import pad, padded_range
+from .padding import axis_range, pad, padded_range
 
 Kernel = Callable[[Any, Any, Any, ConvPlan], Any]
 
@@ -77,18 +77,14 @@ def dilate(xp: Any, x: Any, plan: ConvPlan, crops: tuple[tuple[int, int], ...]) 
         length = (n - 1) * s + 1
         if symbolic:
             if s > 1:
-                x = _slice(x, axis, 0, length)
+                x = axis_range(x, axis, 0, length)
             shape[axis] = length
             x = padded_range(xp, x, shape, axis, (max(before, 0), max(after, 0)), "zeros")
             length = length + max(before, 0) + max(after, 0)
         if s > 1 or a or b:
-            x = _slice(x, axis, a, length - b)
+            x = axis_range(x, axis, a, length - b)
         shape[axis] = length - a - b
     return x
-
-
-def _slice(x: Any, axis: int, start: Any, stop: Any) -> Any:
-    return x[(slice(None),) * axis + (slice(start, stop), ...)]
 
 
 def flipped_weight(xp: Any, weight: Any, plan: ConvPlan) -> Any:
