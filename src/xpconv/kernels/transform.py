@@ -168,7 +168,8 @@ def _apply(xp: Any, m: Parts, z: Parts, real: bool = False) -> Parts:
 
 def _filter(xp: Any, weight: Any, t: Tiles, matrices: list[Parts], plan: ConvPlan) -> Parts:
     """The transformed weight, ``(P, C_in, C_out)`` per part; with groups ``(P, G, C_in/G, C_out/G)``.
-    ``P`` runs over the axes' points row-major (the first axis' slowest), as the data's."""
+    ``P`` runs over the axes' points row-major (the first axis' slowest), as the data's. A complex
+    weight has a third part, real plus imaginary, which every block's product (:func:`_product`) reads."""
     rank, groups = plan.rank, plan.groups
     c_group, o_group = plan.in_channels // groups, plan.out_channels // groups
     w = [xp.permute_dims(weight, (*range(2, rank + 2), 1, 0))]  # (*kernel, C_in/G, C_out)
@@ -178,8 +179,10 @@ def _filter(xp: Any, weight: Any, t: Tiles, matrices: list[Parts], plan: ConvPla
         w = _apply(xp, matrices[a], [xp.reshape(p, (pre, sizes[a], post)) for p in w])
         sizes[a] = t.axes[a].points
     if groups == 1:
-        return [xp.reshape(p, (t.points, c_group, plan.out_channels)) for p in w]
-    return [xp.permute_dims(xp.reshape(p, (t.points, c_group, groups, o_group)), (0, 2, 1, 3)) for p in w]
+        w = [xp.reshape(p, (t.points, c_group, plan.out_channels)) for p in w]
+    else:
+        w = [xp.permute_dims(xp.reshape(p, (t.points, c_group, groups, o_group)), (0, 2, 1, 3)) for p in w]
+    return w if len(w) == 1 else [*w, w[0] + w[1]]
 
 
 def _data(xp: Any, x: Any, matrices: list[Parts], t: Tiles, counts: list[int], plan: ConvPlan) -> Parts:
@@ -205,7 +208,8 @@ def _data(xp: Any, x: Any, matrices: list[Parts], t: Tiles, counts: list[int], p
 
 def _product(xp: Any, u: Parts, v: Parts, plan: ConvPlan) -> Parts:
     """Per point and group, ``(N·tiles × C_in/G) @ (C_in/G × C_out/G)``: ``(P, N·tiles, C_out)``.
-    A complex product takes three real ones (Gauss): ``(a+bi)(c+di) = ac - bd + ((a+b)(c+d) - ac - bd)i``."""
+    A complex product takes three real ones (Gauss): ``(a+bi)(c+di) = ac - bd + ((a+b)(c+d) - ac - bd)i``,
+    with ``c+d`` made once for all blocks (``u``'s third part, :func:`_filter`)."""
     groups = plan.groups
     points, rows = v[0].shape[0], v[0].shape[1]
     if groups > 1:  # (P, R, G, C/G) -> (P, G, R, C/G)
@@ -214,7 +218,7 @@ def _product(xp: Any, u: Parts, v: Parts, plan: ConvPlan) -> Parts:
         y = [xp.matmul(v[0], u[0])]
     else:
         ac, bd = xp.matmul(v[0], u[0]), xp.matmul(v[1], u[1])
-        y = [ac - bd, xp.matmul(v[0] + v[1], u[0] + u[1]) - ac - bd]
+        y = [ac - bd, xp.matmul(v[0] + v[1], u[2]) - ac - bd]
     if groups > 1:  # (P, G, R, C_out/G) -> (P, R, C_out)
         y = [xp.reshape(xp.permute_dims(p, (0, 2, 1, 3)), (points, rows, plan.out_channels)) for p in y]
     return y
