@@ -19,7 +19,7 @@ import numpy as np
 import torch
 
 import xpconv
-from xpconv.cli.bench.timing import side_by_side
+from xpconv.cli.bench.timing import settle_allocator, side_by_side
 from xpconv.kernels import numpy_blocked
 
 torch.set_num_threads(2)
@@ -49,6 +49,7 @@ def product_shapes(x: np.ndarray, w: np.ndarray, options: dict) -> list[tuple[tu
 
 
 def main() -> None:
+    settle_allocator()  # as xpconv bench starts
     rng = np.random.default_rng(0)
     for name, (x_shape, w_shape, options) in CASES.items():
         x, w = rng.standard_normal(x_shape, dtype=np.float32), rng.standard_normal(w_shape, dtype=np.float32)

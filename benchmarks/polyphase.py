@@ -19,7 +19,7 @@ import numpy as np
 import torch
 
 import xpconv
-from xpconv.cli.bench.timing import side_by_side
+from xpconv.cli.bench.timing import settle_allocator, side_by_side
 
 torch.set_num_threads(2)
 STRIDE = 2
@@ -40,6 +40,7 @@ def polyphase(x: np.ndarray, w: np.ndarray, padding: int) -> tuple[np.ndarray, n
 
 
 def main() -> None:
+    settle_allocator()  # as xpconv bench starts
     rng = np.random.default_rng(0)
     for name, (x_shape, w_shape, padding) in CASES.items():
         x, w = rng.standard_normal(x_shape, dtype=np.float32), rng.standard_normal(w_shape, dtype=np.float32)

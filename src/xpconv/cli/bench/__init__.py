@@ -28,7 +28,7 @@ from ..frameworks import frameworks, load
 from ..progress import Progress
 from .baselines import algorithms, candidates, error
 from .report import Result, annotate, payload, plot, report
-from .timing import PAUSE_S, matmul_peak, side_by_side, temporary_memory
+from .timing import PAUSE_S, matmul_peak, settle_allocator, side_by_side, temporary_memory
 from .workloads import LARGE_FULL, LARGE_IMAGE, LARGE_QUICK, Workload, select
 
 
@@ -86,6 +86,7 @@ def _cpu_model() -> str:
 
 def run(args: Any, argv: list[str]) -> int:
     """``xpconv bench`` with options ``args`` (already checked by the parser); ``argv`` is recorded."""
+    settle_allocator()  # every measurement below, calibration included, starts from the same allocator state
     if args.workload and LARGE_IMAGE in args.workload:
         from . import dask as bench_dask
 
