@@ -16,7 +16,7 @@ from typing import TYPE_CHECKING, Any
 
 from ._dtypes import describe, dtype_name, native_byte_order, resolve_out_dtype, result_dtype
 from ._plan import ConvOptions, ConvPlan, Kind, make_plan
-from .backends import backend_of_type, on_registry_change, registry_generation, resolve
+from .backends import TAKES_UNBATCHED, backend_of_type, on_registry_change, registry_generation, resolve
 from .cache import LRUCache, cache_key
 from .kernels import direct, transform
 from .kernels.cost_model import fastest, overridden
@@ -146,7 +146,8 @@ def choose(backend: Backend, xp: Any, dtype: Any, method: str, plan: ConvPlan) -
     """The kernel that runs ``plan`` on the caller's arrays, from what ``backend`` declares.
 
     Kernels see batched arrays: for an unbatched input the batch axis is added and removed here,
-    once (:meth:`Backend.add_batch`). A container library (Dask) hands each block back to
+    once (:meth:`Backend.add_batch`), unless the kernel takes unbatched inputs itself
+    (:data:`~xpconv.backends.base.TAKES_UNBATCHED`). A container library (Dask) hands each block back to
     :func:`call`; everything else goes through :func:`_kernel`.
     """
     batched = plan.with_batch()
@@ -159,7 +160,7 @@ def choose(backend: Backend, xp: Any, dtype: Any, method: str, plan: ConvPlan) -
         kernel = backend.adapt(_kernel(backend, xp, dtype, method, batched))
     if not plan.batch_static:
         kernel = backend.guard_empty_batch(kernel, backend.adapt(bias_only(backend, xp)))
-    if plan.batched:
+    if plan.batched or getattr(kernel, TAKES_UNBATCHED, False):
         return kernel
 
     def unbatched(x: Any, weight: Any, bias: Any, plan: ConvPlan) -> Any:

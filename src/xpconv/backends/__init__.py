@@ -13,7 +13,7 @@ from __future__ import annotations
 import importlib
 import pkgutil
 
-from .base import Backend
+from .base import TAKES_UNBATCHED, Backend
 from .registry import (
     available_backends,
     backend_for,
@@ -52,6 +52,7 @@ for _backend in _builtin():
     register_backend(_backend)
 
 __all__ = [
+    "TAKES_UNBATCHED",
     "Backend",
     "available_backends",
     "backend_for",

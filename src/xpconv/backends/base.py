@@ -25,6 +25,9 @@ if TYPE_CHECKING:
     from .._plan import ConvPlan, Requirement
 
 Kernel = Callable[[Any, Any, Any, "ConvPlan"], Any]
+#: A kernel with this attribute set true takes an unbatched input as it comes, as the library's own
+#: convolution does (PyTorch's ``F.conv*d``): the dispatcher adds and removes no batch axis around it.
+TAKES_UNBATCHED = "takes_unbatched"
 
 
 class Backend:

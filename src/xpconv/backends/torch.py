@@ -4,10 +4,14 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING, Any
 
-from .base import Backend, Kernel
+from .base import TAKES_UNBATCHED, Backend, Kernel
 
 if TYPE_CHECKING:
     from .._plan import ConvPlan
+
+
+#: ``F.conv{N}d``'s defaults of stride, padding, dilation and groups.
+_CONV_DEFAULTS = (1, 0, 1, 1)
 
 
 class TorchBackend(Backend):
@@ -96,18 +100,22 @@ class TorchBackend(Backend):
 
     def native_kernel(self, plan: ConvPlan) -> Kernel:
         """The common case (static sizes, channels first, equal padding on both sides) as one
-        closure over the plan's arguments: the fast path then adds a single call to ``conv{N}d``."""
+        closure over the plan's arguments: the fast path then adds a single call to ``conv{N}d``,
+        which takes an unbatched input as it comes (no batch axis added and removed: 4 µs a call)."""
         if plan.channels_last or not plan.spatial_static or any(a != b for a, b in plan.padding):
             return self.native_forward
         conv = getattr(self.framework.nn.functional, f"conv{plan.rank}d")
-        # one int where every axis agrees: torch parses an int in 0.1 µs, a tuple in 0.3
-        stride, padding, dilation = (v[0] if len(set(v)) == 1 else v
-                                     for v in (plan.stride, tuple(a for a, _ in plan.padding), plan.dilation))
-        groups = plan.groups
+        # one int where every axis agrees, and none of the trailing arguments that equal conv{N}d's
+        # defaults: torch parses an int in 0.1 µs, a tuple in 0.3 (0.5 µs less a call on the chapter's example)
+        args = (*(v[0] if len(set(v)) == 1 else v for v in (plan.stride, tuple(a for a, _ in plan.padding), plan.dilation)),
+                plan.groups)
+        while args and args[-1] == _CONV_DEFAULTS[len(args) - 1]:
+            args = args[:-1]
 
         def native(x: Any, weight: Any, bias: Any, plan: ConvPlan) -> Any:
-            return conv(x, weight, bias, stride, padding, dilation, groups)
+            return conv(x, weight, bias, *args)
 
+        setattr(native, TAKES_UNBATCHED, True)
         return native
 
     def native_forward(self, x: Any, weight: Any, bias: Any, plan: ConvPlan) -> Any:
