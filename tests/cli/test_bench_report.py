@@ -66,6 +66,8 @@ def test_bench_text_report_fits_100_columns_with_torch(fast_bench, capsys):
     assert main(["bench", "--quick", "--repeats", "1", "--backend", "numpy", "--backend", "torch"]) == 0
     out = capsys.readouterr().out
     assert "torch native" in out and "xpconv auto / the same framework's own convolution" in out
+    assert "chapter 2x3x3: what a validated call adds to the framework's own" in out  # torch only: NumPy has none
+    assert [line.split()[0] for line in out.split("what a validated call adds")[1].splitlines()[4:5]] == ["torch"]
     assert _widest(out) <= 100
 
 

@@ -67,3 +67,53 @@ def test_bench_times_dask_calls_computed():
     assert all(isinstance(v, np.ndarray) for v in chunks.values())
     np.testing.assert_array_equal(fw.to_numpy(done), np.full((2, 4, 6, 6), 27.0, dtype=np.float32))
     assert not all(isinstance(v, np.ndarray) for v in dict(y.__dask_graph__()).values())  # the call alone: a graph
+
+
+def test_per_call_runs_rounds_of_calls_and_keeps_each_candidates_fastest():
+    """Every candidate: one warm-up call, then ``rounds`` rounds of ``calls`` calls, each result synced;
+    the seconds a call of the fastest round."""
+    from xpconv.cli.bench.timing import per_call
+
+    counts = {"a": 0, "b": 0}
+    synced = []
+
+    def call(name):
+        counts[name] += 1
+        return name
+
+    seconds = per_call({"a": lambda: call("a"), "b": lambda: call("b")}, synced.append, calls=10, rounds=3)
+    assert counts == {"a": 31, "b": 31} and len(synced) == 62 and set(synced) == {"a", "b"}
+    assert set(seconds) == {"a", "b"} and all(0 < s < 1e-3 for s in seconds.values())
+
+
+@pytest.mark.needs("torch")
+@pytest.mark.needs("tensorflow")
+def test_call_overhead_compares_the_same_input_as_each_framework_takes_it():
+    """The chapter's example is unbatched: PyTorch's own call takes it so; TensorFlow's takes the batch
+    axis its users add. Both sides give the chapter's numbers; the overhead is their difference."""
+    import numpy as np
+
+    from xpconv.cli.bench.baselines import OVERHEAD_LIMIT_US, _native, inputs, overhead
+    from xpconv.cli.bench.workloads import OVERHEAD_WORKLOAD, WORKLOADS
+    from xpconv.testing.adapters import adapter
+
+    chapter = next(wl for wl in WORKLOADS if wl.name == OVERHEAD_WORKLOAD)
+    expected = np.asarray(conv_chapter(*inputs(chapter, "channels_first")))
+    for name, layout, shape in (("torch", "channels_first", (3, 2, 2)), ("tensorflow", "channels_last", (1, 2, 2, 3))):
+        fw = adapter(name).load()
+        x_np, w_np = inputs(chapter, layout)
+        got = fw.to_numpy(fw.sync(_native(fw, chapter, layout, fw.asarray(x_np), w_np)()))
+        assert got.shape == shape
+        np.testing.assert_allclose(got.reshape(-1, 2, 2, 3)[0] if layout == "channels_last" else got,
+                                   expected.transpose(1, 2, 0) if layout == "channels_last" else expected, rtol=1e-6)
+        found = overhead(fw, chapter, layout, calls=20)
+        assert found["limit_us"] == OVERHEAD_LIMIT_US
+        assert found["overhead_us"] == pytest.approx(found["auto_us"] - found["native_us"], abs=0.02)
+        assert found["ok"] == (found["auto_us"] - found["native_us"] <= OVERHEAD_LIMIT_US)
+
+
+def conv_chapter(x, w):
+    """The chapter's example in float64 by the oracle: ``(C_out, H', W')``."""
+    from xpconv.testing import conv_oracle
+
+    return conv_oracle(x[None].astype("float64"), w.astype("float64"))[0]

@@ -3,7 +3,7 @@
 ``.. xpconv-algorithm-results::``: the fast algorithms' runs of ``benchmarks/algorithms.json``.
 ``.. xpconv-bench-ratios::``: the ratios of ``benchmarks/results.json`` (``xpconv bench``), one row
 per ratio and one column per workload, with the machine and versions it ran on; ``.. xpconv-bench-memory::``, its memory
-measurement. ``.. xpconv-calibration::``: the cost model's
+measurement; ``.. xpconv-bench-overhead::``, what a validated call adds to each framework's own call. ``.. xpconv-calibration::``: the cost model's
 calibration (``src/xpconv/kernels/calibration.json``, ``xpconv bench --calibrate``): for each backend
 and number of spatial axes, the worst relative error of each kernel's time model, and the extra
 rounding error each fast algorithm is allowed (``xpconv.testing.tolerance.ALGORITHM_ERROR``).
@@ -49,6 +49,17 @@ def memory_lines(path: Path = RESULTS) -> list[str]:
     columns = list(next(iter(memory.values())))
     rows = [[method, *(str(values[c]) for c in columns)] for method, values in memory.items()]
     return list_table(["method", *(c.replace("_", " ") for c in columns)], rows, classes="xpconv-numbers")
+
+
+def overhead_lines(path: Path = RESULTS) -> list[str]:
+    """Per framework: its own call on the chapter's example, xpconv's validated call, the difference, in µs."""
+    overhead = json.loads(path.read_text()).get("call_overhead") or {}
+    if not overhead:
+        return ["(not measured in this run)"]
+    rows = [[name, f"{o['native_us']:.2f}", f"{o['auto_us']:.2f}", f"{o['overhead_us']:+.2f}", f"{o['limit_us']:g}",
+             "✓" if o["ok"] else "✗"] for name, o in overhead.items()]
+    return list_table(["framework", "own call µs", "xpconv auto µs", "added µs", "limit µs", "ok"], rows,
+                      classes="xpconv-numbers")
 
 
 def _environment(report: dict[str, Any]) -> str:
@@ -121,6 +132,12 @@ class BenchMemory(SphinxDirective):
         return parse(self, memory_lines())
 
 
+class BenchOverhead(SphinxDirective):
+    def run(self) -> list[nodes.Node]:
+        self.env.note_dependency(str(RESULTS))
+        return parse(self, overhead_lines())
+
+
 class Calibration(SphinxDirective):
     def run(self) -> list[nodes.Node]:
         from xpconv.kernels import cost_model
@@ -132,5 +149,6 @@ class Calibration(SphinxDirective):
 def setup(app: Sphinx) -> None:
     app.add_directive("xpconv-bench-ratios", BenchRatios)
     app.add_directive("xpconv-bench-memory", BenchMemory)
+    app.add_directive("xpconv-bench-overhead", BenchOverhead)
     app.add_directive("xpconv-calibration", Calibration)
     app.add_directive("xpconv-algorithm-results", AlgorithmResults)

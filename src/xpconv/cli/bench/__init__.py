@@ -26,10 +26,10 @@ from ...backends import get_backend
 from ...testing import Adapter
 from ..frameworks import frameworks, load
 from ..progress import Progress
-from .baselines import algorithms, candidates, error
+from .baselines import algorithms, candidates, error, overhead
 from .report import Result, annotate, payload, plot, report
-from .timing import PAUSE_S, matmul_peak, settle_allocator, side_by_side, temporary_memory
-from .workloads import LARGE_FULL, LARGE_IMAGE, LARGE_QUICK, Workload, select
+from .timing import CALLS_PER_ROUND, PAUSE_S, matmul_peak, settle_allocator, side_by_side, temporary_memory
+from .workloads import LARGE_FULL, LARGE_IMAGE, LARGE_QUICK, OVERHEAD_WORKLOAD, Workload, select
 
 
 # -- the run ------------------------------------------------------------------------------
@@ -57,6 +57,20 @@ def measure(workloads: tuple[Workload, ...], loaded: list[Adapter], repeats: int
                                       1e3 * max(times), len(times), extra=extra))
         time.sleep(PAUSE_S)
     return results
+
+
+def call_overhead(workloads: tuple[Workload, ...], loaded: list[Adapter], calls: int) -> dict[str, Any]:
+    """What a validated call adds to each framework's own call on the chapter's example (where it is
+    among ``workloads``), by framework (:func:`.baselines.overhead`, rounds of ``calls`` calls)."""
+    chapter = next((wl for wl in workloads if wl.name == OVERHEAD_WORKLOAD), None)
+    if chapter is None:
+        return {}
+    found = {}
+    for fw in loaded:
+        measured = overhead(fw, chapter, get_backend(fw.name).preferred_layout, calls)
+        if measured is not None:
+            found[fw.name] = measured
+    return found
 
 
 def environment(argv: list[str]) -> dict[str, Any]:
@@ -114,15 +128,16 @@ def run(args: Any, argv: list[str]) -> int:
         results = measure(workloads, loaded, args.repeats or (3 if args.quick else None),
                           0.3 if args.quick else 3.0, progress)
     annotate(results, workloads, peak)
+    added = call_overhead(workloads, loaded, 100 if args.quick else CALLS_PER_ROUND)
     memory = {}
     target = next((wl for wl in workloads if wl.name == "chapter 5x5"), None)
     if any(fw.name == "numpy" for fw in loaded) and target is not None:  # NumPy reports to tracemalloc
         memory = {m: temporary_memory(target, m) for m in ("auto", "portable", "winograd", "fourier")}
-    data = payload(results, workloads, peak, source, memory, environment(argv))
+    data = payload(results, workloads, peak, source, memory, environment(argv), added)
     if args.json:
         print(json.dumps(data, indent=2, default=str))
     else:
-        print(report(results, workloads, peak, source, memory, markdown=args.markdown))
+        print(report(results, workloads, peak, source, memory, markdown=args.markdown, overhead=added))
     if args.json_file:
         with open(args.json_file, "w", encoding="utf-8") as handle:
             json.dump(data, handle, indent=2, default=str)
@@ -130,7 +145,7 @@ def run(args: Any, argv: list[str]) -> int:
         header = "\n".join(f"- {k}: {v}" for k, v in data["environment"].items())
         with open(args.markdown_file, "w", encoding="utf-8") as handle:
             handle.write(f"# xpconv bench\n\n{header}\n\n")
-            handle.write(report(results, workloads, peak, source, memory, markdown=True) + "\n")
+            handle.write(report(results, workloads, peak, source, memory, markdown=True, overhead=added) + "\n")
     if args.plot:
         plot(results, args.plot)
     return 0

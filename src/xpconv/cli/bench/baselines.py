@@ -1,7 +1,8 @@
 """What ``xpconv bench`` times for one framework and workload: xpconv (``auto``, ``portable`` and the
 fast algorithms where the workload allows them),
 the framework's own convolution called directly (its adapter's :meth:`~xpconv.testing.Adapter.native_call`)
-and ``keras.ops.conv``'s implementation for that framework when Keras is installed."""
+and ``keras.ops.conv``'s implementation for that framework when Keras is installed; and what one
+validated call adds to the framework's own (:func:`overhead`)."""
 
 from __future__ import annotations
 
@@ -16,7 +17,11 @@ from ...backends import get_backend
 from ...dispatch import algorithm_of
 from ...kernels.transform import ALGORITHMS, unsupported
 from ...testing import Adapter
+from .timing import per_call
 from .workloads import Workload
+
+#: The most a validated call may add to the framework's own call (the project's standard), microseconds.
+OVERHEAD_LIMIT_US = 5.0
 
 #: The frameworks Keras 3 runs on (its own list; ``keras.ops.conv`` is timed on each, and on NumPy).
 KERAS_BACKENDS = ("torch", "jax", "tensorflow")
@@ -81,9 +86,7 @@ def candidates(fw: Adapter, wl: Workload, layout: str) -> dict[str, Callable[[],
     taped = fw.taped(lambda x: function(x, w, **options), x) if wl.dilation > 1 else None
     if taped is not None:  # a gradient may be recorded: TensorFlow's native forward with a custom gradient
         out["xpconv auto, taped"] = taped
-    batched = x if wl.batched else x[None, ...]
-    native = fw.native_call(batched, w_np, rank=wl.rank, stride=wl.stride, padding=wl.padding, dilation=wl.dilation,
-                            groups=wl.groups, transpose=wl.transpose, layout=layout)
+    native = _native(fw, wl, layout, x, w_np)
     if native is not None:
         out[f"{fw.name} native"] = native
     keras_conv = _keras_conv(fw.name)
@@ -95,6 +98,39 @@ def candidates(fw: Adapter, wl: Workload, layout: str) -> dict[str, Callable[[],
                                                     dilation_rate=wl.dilation))
         out["keras.ops.conv"] = lambda: keras(x, hwio)
     return out
+
+
+def _native(fw: Adapter, wl: Workload, layout: str, x: Any, w_np: np.ndarray) -> Callable[[], Any] | None:
+    """The framework's own convolution of ``x`` as given where it takes it (PyTorch's ``F.conv*d`` take an
+    unbatched input), else with the batch axis its users add; ``None`` where it has none for ``wl``."""
+    options = {"rank": wl.rank, "stride": wl.stride, "padding": wl.padding, "dilation": wl.dilation,
+               "groups": wl.groups, "transpose": wl.transpose, "layout": layout}
+    if not wl.batched:
+        native = fw.native_call(x, w_np, **options)
+        try:
+            if native is not None:
+                fw.sync(native())
+                return native
+        except Exception:  # an unbatched input it does not take (TensorFlow, JAX, MXNet)
+            pass
+        x = x[None, ...]
+    return fw.native_call(x, w_np, **options)
+
+
+def overhead(fw: Adapter, wl: Workload, layout: str, calls: int) -> dict[str, Any] | None:
+    """What a validated ``xpconv.conv`` call (eager, the fast path) adds to the framework's own call on
+    ``wl``, in µs, from :func:`~.timing.per_call` (rounds of ``calls`` calls); ``None`` where the framework
+    has no convolution of its own."""
+    x_np, w_np = inputs(wl, layout)
+    x, w = fw.asarray(x_np), fw.asarray(w_np)
+    native = _native(fw, wl, layout, x, w_np)
+    if native is None:
+        return None
+    options = _options(wl, layout)
+    seconds = per_call({"native": native, "auto": lambda: conv(x, w, **options)}, fw.sync, calls)
+    native_us, auto_us = 1e6 * seconds["native"], 1e6 * seconds["auto"]
+    return {"native_us": round(native_us, 2), "auto_us": round(auto_us, 2), "overhead_us": round(auto_us - native_us, 2),
+            "limit_us": OVERHEAD_LIMIT_US, "ok": auto_us - native_us <= OVERHEAD_LIMIT_US}
 
 
 def _plan(wl: Workload, layout: str) -> Any:

@@ -16,7 +16,7 @@ from typing import Any
 from ...backends import catalog
 from ..table import render
 from .baselines import KERAS_BACKENDS
-from .workloads import Workload
+from .workloads import OVERHEAD_WORKLOAD, Workload
 
 #: A measurement is noisy when its slowest repeat took more than this many times its fastest.
 NOISY_SPREAD = 3.0
@@ -155,12 +155,22 @@ def memory_table(memory: dict[str, dict[str, Any]], markdown: bool) -> str:
             + render(["method", "temporary MiB", "input+output MiB", "limit MiB", "ok"], rows, markdown=markdown))
 
 
+def overhead_table(overhead: dict[str, dict[str, Any]], workload: str, markdown: bool) -> str:
+    heading = "### " if markdown else ""
+    rows = [[name, f"{o['native_us']:.2f}", f"{o['auto_us']:.2f}", f"{o['overhead_us']:+.2f}", f"{o['limit_us']:.0f}",
+             "✓" if o["ok"] else "✗"] for name, o in overhead.items()]
+    return (f"{heading}{workload}: what a validated call adds to the framework's own (µs, fastest round)\n\n"
+            + render(["framework", "own call µs", "xpconv auto µs", "added µs", "limit µs", "ok"], rows, markdown=markdown))
+
+
 def report(results: list[Result], workloads: Sequence[Workload], peak: float, source: str,
-           memory: dict[str, Any], markdown: bool) -> str:
-    """The whole report as text or markdown: peak, results per workload, ratios, memory, legend."""
+           memory: dict[str, Any], markdown: bool, overhead: dict[str, Any] | None = None) -> str:
+    """The whole report as text or markdown: peak, results per workload, ratios, call overhead, memory, legend."""
     parts = [f"float32 matmul peak: {peak:.1f} GFLOP/s ({source})"]
     parts += results_tables(results, workloads, markdown)
     parts += ratio_tables(summary(results, workloads), markdown)
+    if overhead:
+        parts.append(overhead_table(overhead, OVERHEAD_WORKLOAD, markdown))
     if memory:
         parts.append(memory_table(memory, markdown))
     parts.append(LEGEND)
@@ -168,13 +178,13 @@ def report(results: list[Result], workloads: Sequence[Workload], peak: float, so
 
 
 def payload(results: list[Result], workloads: Sequence[Workload], peak: float, source: str,
-            memory: dict[str, Any], environment: dict[str, Any]) -> dict[str, Any]:
+            memory: dict[str, Any], environment: dict[str, Any], overhead: dict[str, Any] | None = None) -> dict[str, Any]:
     """Everything measured, as plain data; NaN (a side not run) becomes None, so that it is valid JSON."""
     ratios = [{k: None if isinstance(v, float) and math.isnan(v) else v for k, v in row.items()}
               for row in summary(results, workloads)]
     return {"environment": environment, "matmul_peak_gflops": peak, "matmul_peak_source": source,
             "noisy_spread": NOISY_SPREAD, "results": [asdict(r) for r in results], "ratios": ratios,
-            "memory_chapter_5x5": memory}
+            "memory_chapter_5x5": memory, "call_overhead": overhead or {}}
 
 
 def plot(results: list[Result], path: str) -> None:

@@ -1,9 +1,11 @@
 """How ``xpconv bench`` times: candidates side by side, round-robin, in one process, from a settled
-allocator; the machine's matrix-multiply peak; the temporary memory of one call (NumPy reports to ``tracemalloc``)."""
+allocator; calls too short to time alone, in rounds of many; the machine's matrix-multiply peak; the
+temporary memory of one call (NumPy reports to ``tracemalloc``)."""
 
 from __future__ import annotations
 
 import gc
+import math
 import sys
 import time
 import tracemalloc
@@ -16,6 +18,8 @@ from ... import conv, conv_transpose
 from .workloads import Workload
 
 PAUSE_S = 1.0
+#: Calls per round of :func:`per_call`.
+CALLS_PER_ROUND = 1000
 #: Bytes of the array :func:`settle_allocator` makes and frees (glibc raises its thresholds to at most 32 MiB).
 SETTLE_BYTES = 24 * 1024 * 1024
 
@@ -55,6 +59,25 @@ def side_by_side(fns: dict[str, Callable[[], Any]], sync: Callable[[Any], Any], 
         if repeats is None and rep >= 6 and time.perf_counter() - start > budget_s * len(names):
             break
     return times
+
+
+def per_call(fns: dict[str, Callable[[], Any]], sync: Callable[[Any], Any], calls: int = CALLS_PER_ROUND,
+             rounds: int = 7) -> dict[str, float]:
+    """Seconds one call of each candidate takes, for calls too short to time one by one: ``rounds``
+    round-robin rounds of ``calls`` calls each (every result synced), the fastest round of each
+    (on a shared machine noise only adds time)."""
+    for fn in fns.values():  # warm-up
+        sync(fn())
+    names = list(fns)
+    best = dict.fromkeys(names, math.inf)
+    for rep in range(rounds):
+        for name in names[rep % len(names):] + names[: rep % len(names)]:
+            fn = fns[name]
+            t0 = time.perf_counter()
+            for _ in range(calls):
+                sync(fn())
+            best[name] = min(best[name], (time.perf_counter() - t0) / calls)
+    return best
 
 
 def _time(fn: Callable[[], Any], sync: Callable[[Any], Any], repeats: int | None, budget_s: float) -> list[float]:
