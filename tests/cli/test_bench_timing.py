@@ -93,7 +93,7 @@ def test_call_overhead_compares_the_same_input_as_each_framework_takes_it():
     axis its users add. Both sides give the chapter's numbers; the overhead is their difference."""
     import numpy as np
 
-    from xpconv.cli.bench.baselines import OVERHEAD_LIMIT_US, _native, inputs, overhead
+    from xpconv.cli.bench.baselines import OVERHEAD_LIMIT_US, inputs, overhead, own_convolution
     from xpconv.cli.bench.workloads import OVERHEAD_WORKLOAD, WORKLOADS
     from xpconv.testing.adapters import adapter
 
@@ -102,7 +102,7 @@ def test_call_overhead_compares_the_same_input_as_each_framework_takes_it():
     for name, layout, shape in (("torch", "channels_first", (3, 2, 2)), ("tensorflow", "channels_last", (1, 2, 2, 3))):
         fw = adapter(name).load()
         x_np, w_np = inputs(chapter, layout)
-        got = fw.to_numpy(fw.sync(_native(fw, chapter, layout, fw.asarray(x_np), w_np)()))
+        got = fw.to_numpy(fw.sync(own_convolution(fw, chapter, layout, fw.asarray(x_np), w_np)()))
         assert got.shape == shape
         np.testing.assert_allclose(got.reshape(-1, 2, 2, 3)[0] if layout == "channels_last" else got,
                                    expected.transpose(1, 2, 0) if layout == "channels_last" else expected, rtol=1e-6)

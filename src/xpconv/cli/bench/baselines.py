@@ -86,7 +86,7 @@ def candidates(fw: Adapter, wl: Workload, layout: str) -> dict[str, Callable[[],
     taped = fw.taped(lambda x: function(x, w, **options), x) if wl.dilation > 1 else None
     if taped is not None:  # a gradient may be recorded: TensorFlow's native forward with a custom gradient
         out["xpconv auto, taped"] = taped
-    native = _native(fw, wl, layout, x, w_np)
+    native = own_convolution(fw, wl, layout, x, w_np)
     if native is not None:
         out[f"{fw.name} native"] = native
     keras_conv = _keras_conv(fw.name)
@@ -100,7 +100,7 @@ def candidates(fw: Adapter, wl: Workload, layout: str) -> dict[str, Callable[[],
     return out
 
 
-def _native(fw: Adapter, wl: Workload, layout: str, x: Any, w_np: np.ndarray) -> Callable[[], Any] | None:
+def own_convolution(fw: Adapter, wl: Workload, layout: str, x: Any, w_np: np.ndarray) -> Callable[[], Any] | None:
     """The framework's own convolution of ``x`` as given where it takes it (PyTorch's ``F.conv*d`` take an
     unbatched input), else with the batch axis its users add; ``None`` where it has none for ``wl``."""
     options = {"rank": wl.rank, "stride": wl.stride, "padding": wl.padding, "dilation": wl.dilation,
@@ -123,7 +123,7 @@ def overhead(fw: Adapter, wl: Workload, layout: str, calls: int) -> dict[str, An
     has no convolution of its own."""
     x_np, w_np = inputs(wl, layout)
     x, w = fw.asarray(x_np), fw.asarray(w_np)
-    native = _native(fw, wl, layout, x, w_np)
+    native = own_convolution(fw, wl, layout, x, w_np)
     if native is None:
         return None
     options = _options(wl, layout)
