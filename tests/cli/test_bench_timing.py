@@ -70,8 +70,8 @@ def test_bench_times_dask_calls_computed():
 
 
 def test_per_call_runs_rounds_of_calls_and_keeps_each_candidates_fastest():
-    """Every candidate: one warm-up call, then ``rounds`` rounds of ``calls`` calls, each result synced;
-    the seconds a call of the fastest round."""
+    """Every candidate: ``calls`` calls as one candidate of ``side_by_side`` (two warm-ups, then ``rounds``
+    rounds), each result synced; the seconds a call of the fastest round."""
     from xpconv.cli.bench.timing import per_call
 
     counts = {"a": 0, "b": 0}
@@ -82,7 +82,7 @@ def test_per_call_runs_rounds_of_calls_and_keeps_each_candidates_fastest():
         return name
 
     seconds = per_call({"a": lambda: call("a"), "b": lambda: call("b")}, synced.append, calls=10, rounds=3)
-    assert counts == {"a": 31, "b": 31} and len(synced) == 62 and set(synced) == {"a", "b"}
+    assert counts == {"a": 50, "b": 50} and len(synced) == 100 and set(synced) == {"a", "b"}
     assert set(seconds) == {"a", "b"} and all(0 < s < 1e-3 for s in seconds.values())
 
 

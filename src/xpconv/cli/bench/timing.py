@@ -5,7 +5,6 @@ temporary memory of one call (NumPy reports to ``tracemalloc``)."""
 from __future__ import annotations
 
 import gc
-import math
 import sys
 import time
 import tracemalloc
@@ -63,21 +62,17 @@ def side_by_side(fns: dict[str, Callable[[], Any]], sync: Callable[[Any], Any], 
 
 def per_call(fns: dict[str, Callable[[], Any]], sync: Callable[[Any], Any], calls: int = CALLS_PER_ROUND,
              rounds: int = 7) -> dict[str, float]:
-    """Seconds one call of each candidate takes, for calls too short to time one by one: ``rounds``
-    round-robin rounds of ``calls`` calls each (every result synced), the fastest round of each
-    (on a shared machine noise only adds time)."""
-    for fn in fns.values():  # warm-up
-        sync(fn())
-    names = list(fns)
-    best = dict.fromkeys(names, math.inf)
-    for rep in range(rounds):
-        for name in names[rep % len(names):] + names[: rep % len(names)]:
-            fn = fns[name]
-            t0 = time.perf_counter()
+    """Seconds one call of each candidate takes, for calls too short to time one by one: ``calls``
+    calls (every result synced) timed as one candidate of :func:`side_by_side`, ``rounds`` repeats,
+    the fastest of each (on a shared machine noise only adds time)."""
+    def repeated(fn: Callable[[], Any]) -> Callable[[], None]:
+        def run() -> None:
             for _ in range(calls):
                 sync(fn())
-            best[name] = min(best[name], (time.perf_counter() - t0) / calls)
-    return best
+        return run
+
+    times = side_by_side({name: repeated(fn) for name, fn in fns.items()}, lambda _: None, rounds, 0.0)
+    return {name: min(t) / calls for name, t in times.items()}
 
 
 def _time(fn: Callable[[], Any], sync: Callable[[Any], Any], repeats: int | None, budget_s: float) -> list[float]:
