@@ -101,20 +101,12 @@ def candidates(fw: Adapter, wl: Workload, layout: str) -> dict[str, Callable[[],
 
 
 def own_convolution(fw: Adapter, wl: Workload, layout: str, x: Any, w_np: np.ndarray) -> Callable[[], Any] | None:
-    """The framework's own convolution of ``x`` as given where it takes it (PyTorch's ``F.conv*d`` take an
-    unbatched input), else with the batch axis its users add; ``None`` where it has none for ``wl``."""
-    options = {"rank": wl.rank, "stride": wl.stride, "padding": wl.padding, "dilation": wl.dilation,
-               "groups": wl.groups, "transpose": wl.transpose, "layout": layout}
-    if not wl.batched:
-        native = fw.native_call(x, w_np, **options)
-        try:
-            if native is not None:
-                fw.sync(native())
-                return native
-        except Exception:  # an unbatched input it does not take (TensorFlow, JAX, MXNet)
-            pass
-        x = x[None, ...]
-    return fw.native_call(x, w_np, **options)
+    """The framework's own convolution of ``x`` as given where it takes it (an unbatched input: PyTorch's
+    ``F.conv*d``, :attr:`~xpconv.testing.Adapter.native_takes_unbatched`), else with the batch axis its
+    users add; ``None`` where it has none for ``wl``."""
+    batched = x if wl.batched or fw.native_takes_unbatched else x[None, ...]
+    return fw.native_call(batched, w_np, rank=wl.rank, stride=wl.stride, padding=wl.padding, dilation=wl.dilation,
+                          groups=wl.groups, transpose=wl.transpose, layout=layout)
 
 
 def overhead(fw: Adapter, wl: Workload, layout: str, calls: int) -> dict[str, Any] | None:

@@ -29,6 +29,10 @@ class Adapter:
     dtypes: frozenset[str] | None = None
     #: Whether :meth:`gradients` differentiates through the framework's autodiff.
     autodiff: bool = False
+    #: Whether the framework's own convolution (:meth:`native_call`) takes an input without its batch
+    #: axis (PyTorch's ``F.conv*d``). Declared, never probed: TensorFlow with oneDNN aborts the process
+    #: on an unbatched ``tf.nn.conv2d`` where, without it, it raises.
+    native_takes_unbatched: bool = False
 
     def __init__(self) -> None:
         self.m: Any = None
@@ -131,8 +135,9 @@ class Adapter:
 
     def native_call(self, x: Any, w_np: np.ndarray, *, rank: int, stride: int, padding: int, dilation: int,
                     groups: int, transpose: bool, layout: str) -> Callable[[], Any] | None:
-        """A call of the framework's own convolution on batched ``x`` (in ``layout``) and the weight
-        ``w_np`` in its own layout, for ``xpconv bench``; ``None`` where it has none for this case."""
+        """A call of the framework's own convolution on batched ``x`` (unbatched too where
+        :attr:`native_takes_unbatched`; in ``layout``) and the weight ``w_np`` in its own layout, for
+        ``xpconv bench``; ``None`` where it has none for this case."""
         return None
 
 

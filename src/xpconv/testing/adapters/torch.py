@@ -12,6 +12,7 @@ from .base import Adapter, named
 class TorchAdapter(Adapter):
     autodiff = True
     name = "torch"
+    native_takes_unbatched = True
 
     def dtype(self, name: str) -> Any:
         return getattr(self.m, name)
