@@ -90,30 +90,26 @@ def test_per_call_runs_rounds_of_calls_and_keeps_each_candidates_fastest():
 @pytest.mark.needs("tensorflow")
 def test_call_overhead_compares_the_same_input_as_each_framework_takes_it():
     """The chapter's example is unbatched: PyTorch's own call takes it so; TensorFlow's takes the batch
-    axis its users add. Both sides give the chapter's numbers; the overhead is their difference."""
+    axis its users add. Both give the float64 oracle's values; the overhead is the two sides' difference."""
     import numpy as np
 
     from xpconv.cli.bench.baselines import OVERHEAD_LIMIT_US, inputs, overhead, own_convolution
     from xpconv.cli.bench.workloads import OVERHEAD_WORKLOAD, WORKLOADS
+    from xpconv.testing import conv_oracle
     from xpconv.testing.adapters import adapter
 
     chapter = next(wl for wl in WORKLOADS if wl.name == OVERHEAD_WORKLOAD)
-    expected = np.asarray(conv_chapter(*inputs(chapter, "channels_first")))
+    x_np, w_np = inputs(chapter, "channels_first")
+    expected = conv_oracle(x_np[None].astype("float64"), w_np.astype("float64"))[0]  # (C_out, H', W')
     for name, layout, shape in (("torch", "channels_first", (3, 2, 2)), ("tensorflow", "channels_last", (1, 2, 2, 3))):
         fw = adapter(name).load()
         x_np, w_np = inputs(chapter, layout)
         got = fw.to_numpy(fw.sync(own_convolution(fw, chapter, layout, fw.asarray(x_np), w_np)()))
         assert got.shape == shape
-        np.testing.assert_allclose(got.reshape(-1, 2, 2, 3)[0] if layout == "channels_last" else got,
-                                   expected.transpose(1, 2, 0) if layout == "channels_last" else expected, rtol=1e-6)
+        if layout == "channels_last":
+            got = got[0].transpose(2, 0, 1)
+        np.testing.assert_allclose(got, expected, rtol=1e-6)
         found = overhead(fw, chapter, layout, calls=20)
         assert found["limit_us"] == OVERHEAD_LIMIT_US
         assert found["overhead_us"] == pytest.approx(found["auto_us"] - found["native_us"], abs=0.02)
         assert found["ok"] == (found["auto_us"] - found["native_us"] <= OVERHEAD_LIMIT_US)
-
-
-def conv_chapter(x, w):
-    """The chapter's example in float64 by the oracle: ``(C_out, H', W')``."""
-    from xpconv.testing import conv_oracle
-
-    return conv_oracle(x[None].astype("float64"), w.astype("float64"))[0]

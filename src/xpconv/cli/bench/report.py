@@ -155,11 +155,11 @@ def memory_table(memory: dict[str, dict[str, Any]], markdown: bool) -> str:
             + render(["method", "temporary MiB", "input+output MiB", "limit MiB", "ok"], rows, markdown=markdown))
 
 
-def overhead_table(overhead: dict[str, dict[str, Any]], workload: str, markdown: bool) -> str:
+def overhead_table(overhead: dict[str, dict[str, Any]], markdown: bool) -> str:
     heading = "### " if markdown else ""
     rows = [[name, f"{o['native_us']:.2f}", f"{o['auto_us']:.2f}", f"{o['overhead_us']:+.2f}", f"{o['limit_us']:.0f}",
              "✓" if o["ok"] else "✗"] for name, o in overhead.items()]
-    return (f"{heading}{workload}: what a validated call adds to the framework's own (µs, fastest round)\n\n"
+    return (f"{heading}{OVERHEAD_WORKLOAD}: what a validated call adds to the framework's own (µs, fastest round)\n\n"
             + render(["framework", "own call µs", "xpconv auto µs", "added µs", "limit µs", "ok"], rows, markdown=markdown))
 
 
@@ -170,7 +170,7 @@ def report(results: list[Result], workloads: Sequence[Workload], peak: float, so
     parts += results_tables(results, workloads, markdown)
     parts += ratio_tables(summary(results, workloads), markdown)
     if overhead:
-        parts.append(overhead_table(overhead, OVERHEAD_WORKLOAD, markdown))
+        parts.append(overhead_table(overhead, markdown))
     if memory:
         parts.append(memory_table(memory, markdown))
     parts.append(LEGEND)
